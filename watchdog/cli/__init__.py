@@ -1,0 +1,45 @@
+"""The ``watchdog`` command line: parse arguments, call one function, print.
+
+Each command group lives in its own module and is registered here; a
+``WatchdogError`` becomes ``Error: ...`` on stderr with a named exit code.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from watchdog import __version__
+from watchdog.cli.exits import RET_OK
+
+app = typer.Typer(
+    name="watchdog",
+    help="Watches the doors customers use (mailboxes, site forms) and tells the owner who was left unanswered.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"inbox-watchdog {__version__}")
+        raise typer.Exit(RET_OK)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: str | None = typer.Option(
+        None, "--config", "-c", help="Config file (else $WATCHDOG_CONFIG, else ./watchdog.toml)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Inbox watchdog."""
+    ctx.obj = {"config": config}
+
+
+def main() -> None:
+    """Entry point of the ``watchdog`` script and ``python -m watchdog``."""
+    app()

@@ -1,0 +1,1 @@
+"""Ingest: raw bytes from any source become one normalised ``Message``."""
