@@ -429,6 +429,28 @@ def test_unset_env_variable_is_named_without_a_value(monkeypatch: pytest.MonkeyP
     ]
 
 
+def test_commands_that_use_no_secret_load_without_the_variables_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("WATCHDOG_ORDERS_PASSWORD")
+    Path("watchdog.toml").write_text(OWNER_AND_SMTP + ORDERS, encoding="utf-8")
+
+    config = load_config(Path("watchdog.toml"), need_secrets=False)
+
+    assert config.mailboxes[0].name == "orders"
+
+
+def test_a_misspelt_secret_key_is_reported_even_when_secrets_are_not_needed() -> None:
+    Path("watchdog.toml").write_text(
+        OWNER_AND_SMTP + ORDERS.replace("password_env", "pasword_env"), encoding="utf-8"
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(Path("watchdog.toml"), need_secrets=False)
+
+    assert "did you mean" in caught.value.problems[0]
+
+
 def test_secret_file_is_read_without_its_trailing_newline(tmp_path: Path) -> None:
     (tmp_path / "smtp.pass").write_text("pass word\n", encoding="utf-8")
 

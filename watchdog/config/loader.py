@@ -58,15 +58,23 @@ def resolve_config_path(cli_value: str | None, environ: Mapping[str, str] | None
     return Path(from_env) if from_env else DEFAULT_PATH
 
 
-def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: Path, *, environ: Mapping[str, str] | None = None, need_secrets: bool = True
+) -> Config:
     """Read, validate and freeze the config at ``path``; secrets come from ``environ``.
 
-    ``environ`` defaults to ``os.environ``. Raises ConfigError listing every
-    problem found, one line each, in file order.
+    ``environ`` defaults to ``os.environ``. With ``need_secrets=False`` (for
+    commands that use no secret, like ``db upgrade``) the ``*_env`` variables
+    and ``*_file`` files are not read, and secrets given that way stay empty.
+    Raises ConfigError listing every problem found, one line each, in file order.
     """
     name = str(path)
     raw = _read_toml(path, name)
-    ctx = SecretContext(environ=os.environ if environ is None else environ, base_dir=path.parent)
+    ctx = SecretContext(
+        environ=os.environ if environ is None else environ,
+        base_dir=path.parent,
+        need_secrets=need_secrets,
+    )
     data = resolve_secrets(raw, Config, (), ctx)
     problems = [Problem(loc, text) for loc, text in ctx.problems] + cross_check(raw)
     warnings = [format_line(name, Problem(loc, text)) for loc, text in ctx.warnings]

@@ -80,6 +80,9 @@ class SecretContext:
 
     environ: Mapping[str, str]
     base_dir: Path
+    #: False for commands that never use a secret (``db upgrade``): the
+    #: variables and files are then named but not read, so an unset one is no problem.
+    need_secrets: bool = True
     problems: list[tuple[Loc, str]] = field(default_factory=list)
     warnings: list[tuple[Loc, str]] = field(default_factory=list)
 
@@ -167,6 +170,8 @@ def _resolve_one(
             return _PLACEHOLDER
         return None
     spelling = given[0]
+    if not ctx.need_secrets and spelling != key and isinstance(values[spelling], str):
+        return _PLACEHOLDER
     reader = {key: _from_plain, f"{key}_env": _from_env, f"{key}_file": _from_file}[spelling]
     secret = reader(values[spelling], (*loc, spelling), ctx)
     return _PLACEHOLDER if secret is None else secret
