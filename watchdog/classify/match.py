@@ -1,0 +1,477 @@
+"""Matchers: a rule's ``match`` table compiled once into cheap predicates.
+
+A condition table is all-of its keys; ``any``, ``all`` and ``none`` hold
+lists of nested tables (at least one / every one / not one must hold). A
+list value for an address, domain or type key means "any of these". Regexes
+are compiled once, case-insensitive and multi-line (``^``/``$`` per line);
+write ``(?-i:...)`` to make part of one case-sensitive (slower; see Pattern).
+
+Inside a table the leaves are ordered by cost (headers and addresses first,
+the body next, re-reading a delivery report last), so most rules are
+rejected after a dictionary lookup or two and the body is scanned only for
+the few rules whose cheap conditions already hold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from watchdog.classify import dsn
+from watchdog.classify.model import ClassifyContext
+from watchdog.ingest.message import Address, Message
+
+_FLAGS = re.IGNORECASE | re.MULTILINE
+
+
+class Facts:
+    """One message as the matchers see it: each fact computed once, on first use.
+
+    Many rules ask the same question (the sender's domain, the recipients);
+    caching the answers here keeps a rule set of a hundred rules cheap.
+    """
+
+    def __init__(self, message: Message, context: ClassifyContext, raw: bytes | None) -> None:
+        self.message = message
+        self.context = context
+        self.raw = raw
+
+    @cached_property
+    def from_email(self) -> str:
+        """The From address (lower-cased), or "" when there is none."""
+        return self.message.from_.email if self.message.from_ else ""
+
+    @cached_property
+    def from_name(self) -> str:
+        """The From display name, or ""."""
+        return self.message.from_.name if self.message.from_ else ""
+
+    @cached_property
+    def from_domain(self) -> str:
+        """The From domain, or ""."""
+        return self.message.from_.domain if self.message.from_ else ""
+
+    @cached_property
+    def subject_lower(self) -> str:
+        """The subject, lower-cased once for every case-insensitive pattern."""
+        return self.message.subject.lower()
+
+    @cached_property
+    def text_lower(self) -> str:
+        """The new text, lower-cased once."""
+        return self.message.text.lower()
+
+    @cached_property
+    def full_text_lower(self) -> str:
+        """The whole body text, lower-cased once."""
+        return self.message.full_text.lower()
+
+    @cached_property
+    def recipients(self) -> tuple[Address, ...]:
+        """To and Cc together."""
+        return self.message.to + self.message.cc
+
+    @cached_property
+    def failed_recipients(self) -> tuple[str, ...]:
+        """Addresses a delivery report names as failed (see ``dsn``)."""
+        return dsn.failed_recipients(self.message, self.raw)
+
+
+Predicate = Callable[[Facts], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A compiled condition table: every step must hold; steps run cheapest first."""
+
+    steps: tuple[Predicate, ...]
+    cost: int = 0
+
+    def __call__(self, facts: Facts) -> bool:
+        """Return True when the message satisfies this table."""
+        return all(step(facts) for step in self.steps)
+
+
+class MatchError(ValueError):
+    """A condition table is malformed; the message names the key and what is allowed."""
+
+
+# --- value helpers -------------------------------------------------------
+
+
+def _strings(key: str, value: object) -> tuple[str, ...]:
+    """Accept a string or a list of strings; lower-case them for comparison."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(v, str) for v in items):
+        raise MatchError(f"{key}: expected a string or a non-empty list of strings")
+    return tuple(v.strip().lower() for v in items)
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A rule's regex, compiled for speed.
+
+    Python's ``re`` is about twenty times slower with IGNORECASE on long
+    alternations, so a pattern is lower-cased (outside its escapes) and run
+    without the flag against lower-cased text, which each ``Facts`` computes
+    once. A pattern that switches case sensitivity back on (``(?-i``) keeps
+    the flag and sees the original text.
+    """
+
+    compiled: re.Pattern[str]
+    folded: bool
+
+    def search(self, text: str, lowered: str | None = None) -> bool:
+        """Return True when the pattern occurs in ``text`` (``lowered`` is its lower-cased copy)."""
+        if self.folded:
+            return self.compiled.search(text.lower() if lowered is None else lowered) is not None
+        return self.compiled.search(text) is not None
+
+
+def _lower_pattern(pattern: str) -> str:
+    """Lower-case a regex outside its escapes: ``\\S`` and ``\\W`` keep their meaning."""
+    out: list[str] = []
+    escaped = False
+    for ch in pattern:
+        out.append(ch if escaped else ch.lower())
+        escaped = not escaped and ch == "\\"
+    return "".join(out)
+
+
+def _regex(key: str, value: object) -> Pattern:
+    if not isinstance(value, str):
+        raise MatchError(f"{key}: expected a regular expression as a string")
+    try:
+        if "(?-i" in value:
+            return Pattern(re.compile(value, _FLAGS), folded=False)
+        re.compile(value, _FLAGS)  # report errors against what the author wrote
+        return Pattern(re.compile(_lower_pattern(value), re.MULTILINE), folded=True)
+    except re.error as exc:
+        raise MatchError(f"{key}: invalid regular expression {value!r}: {exc}") from exc
+
+
+def _bool(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise MatchError(f"{key}: expected true or false")
+    return value
+
+
+def _int(key: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise MatchError(f"{key}: expected a whole number >= 0")
+    return value
+
+
+def _table(key: str, value: object) -> dict[str, Any]:
+    if not isinstance(value, dict) or not value:
+        raise MatchError(f"{key}: expected a table of header names")
+    return value
+
+
+def in_domains(domain: str, domains: Iterable[str]) -> bool:
+    """Return True when ``domain`` is one of ``domains`` or a subdomain of one."""
+    return bool(domain) and any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+def _org(domain: str) -> str:
+    """Approximate the organisation's domain: the last two labels, three under co.uk-style suffixes."""
+    labels = domain.split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "msk", "spb"})
+
+
+def _bool_leaf(test: Callable[[Facts], bool], wanted: bool) -> Predicate:
+    return test if wanted else (lambda f: not test(f))
+
+
+# --- leaf builders: key -> (cost, builder) ---------------------------------
+
+
+def _header_present(key: str, value: object) -> Predicate:
+    names = _strings(key, value)
+    return lambda f: any(n in f.message.headers for n in names)
+
+
+def _header_equals(key: str, value: object) -> Predicate:
+    wanted = {name.lower(): _strings(f"{key}.{name}", v) for name, v in _table(key, value).items()}
+
+    def test(f: Facts) -> bool:
+        for name, options in wanted.items():
+            values = f.message.headers.get(name, ())
+            if not any(v.strip().lower() in options for v in values):
+                return False
+        return True
+
+    return test
+
+
+def _header_regex(key: str, value: object) -> Predicate:
+    patterns = {name.lower(): _regex(f"{key}.{name}", v) for name, v in _table(key, value).items()}
+
+    def test(f: Facts) -> bool:
+        for name, pattern in patterns.items():
+            if not any(pattern.search(v) for v in f.message.headers.get(name, ())):
+                return False
+        return True
+
+    return test
+
+
+def _from_regex(key: str, value: object) -> Predicate:
+    pattern = _regex(key, value)
+    return lambda f: bool(f.from_email) and pattern.search(f.from_email, f.from_email)
+
+
+def _from_name_regex(key: str, value: object) -> Predicate:
+    pattern = _regex(key, value)
+    return lambda f: pattern.search(f.from_name)
+
+
+def _from_domain(key: str, value: object) -> Predicate:
+    domains = _strings(key, value)
+    return lambda f: in_domains(f.from_domain, domains)
+
+
+def _reply_to_present(key: str, value: object) -> Predicate:
+    return _bool_leaf(lambda f: bool(f.message.reply_to), _bool(key, value))
+
+
+def _reply_to_domain(key: str, value: object) -> Predicate:
+    domains = _strings(key, value)
+    return lambda f: any(in_domains(a.domain, domains) for a in f.message.reply_to)
+
+
+def _reply_to_other_domain(key: str, value: object) -> Predicate:
+    def test(f: Facts) -> bool:
+        return any(a.domain and a.domain != f.from_domain for a in f.message.reply_to)
+
+    return _bool_leaf(test, _bool(key, value))
+
+
+def _to_regex(key: str, value: object) -> Predicate:
+    pattern = _regex(key, value)
+    return lambda f: any(pattern.search(a.email, a.email) for a in f.recipients)
+
+
+def _recipients_min(key: str, value: object) -> Predicate:
+    least = _int(key, value)
+    return lambda f: len(f.recipients) >= least
+
+
+def _recipients_max(key: str, value: object) -> Predicate:
+    most = _int(key, value)
+    return lambda f: len(f.recipients) <= most
+
+
+def _to_is_from(key: str, value: object) -> Predicate:
+    def test(f: Facts) -> bool:
+        return (
+            bool(f.from_email)
+            and all(a.email == f.from_email for a in f.recipients)
+            and bool(f.recipients)
+        )
+
+    return _bool_leaf(test, _bool(key, value))
+
+
+def _subject_regex(key: str, value: object) -> Predicate:
+    pattern = _regex(key, value)
+    return lambda f: pattern.search(f.message.subject, f.subject_lower)
+
+
+def _body_regex(key: str, value: object) -> Predicate:
+    pattern = _regex(key, value)
+    return lambda f: pattern.search(f.message.text, f.text_lower)
+
+
+def _full_body_regex(key: str, value: object) -> Predicate:
+    pattern = _regex(key, value)
+    return lambda f: pattern.search(f.message.full_text, f.full_text_lower)
+
+
+def _content_type(key: str, value: object) -> Predicate:
+    types = _strings(key, value)
+    return lambda f: f.message.content_type.lower() in types
+
+
+def _mime_type(key: str, value: object) -> Predicate:
+    types = _strings(key, value)
+    return lambda f: any(t.lower() in types for t in f.message.mime_types)
+
+
+def _attachment_type(key: str, value: object) -> Predicate:
+    types = _strings(key, value)
+    return lambda f: any(a.content_type.lower() in types for a in f.message.attachments)
+
+
+def _attachment_name_regex(key: str, value: object) -> Predicate:
+    pattern = _regex(key, value)
+    return lambda f: any(a.filename and pattern.search(a.filename) for a in f.message.attachments)
+
+
+def _html_only(key: str, value: object) -> Predicate:
+    return _bool_leaf(lambda f: f.message.html_only, _bool(key, value))
+
+
+def _in_reply_to_present(key: str, value: object) -> Predicate:
+    return _bool_leaf(lambda f: bool(f.message.in_reply_to), _bool(key, value))
+
+
+def _direction(key: str, value: object) -> Predicate:
+    allowed = _strings(key, value)
+    bad = [d for d in allowed if d not in ("incoming", "outgoing", "unknown")]
+    if bad:
+        raise MatchError(f"{key}: {bad[0]!r} is not one of incoming, outgoing, unknown")
+    return lambda f: f.message.direction in allowed
+
+
+def _from_is_own_domain(key: str, value: object) -> Predicate:
+    def test(f: Facts) -> bool:
+        return in_domains(f.from_domain, f.context.own_domains)
+
+    return _bool_leaf(test, _bool(key, value))
+
+
+def _from_is_staff(key: str, value: object) -> Predicate:
+    return _bool_leaf(lambda f: f.from_email in f.context.staff, _bool(key, value))
+
+
+def _from_is_own(key: str, value: object) -> Predicate:
+    return _bool_leaf(
+        lambda f: bool(f.from_email) and f.context.is_own(f.from_email), _bool(key, value)
+    )
+
+
+def _recipients_all_own(key: str, value: object) -> Predicate:
+    def test(f: Facts) -> bool:
+        return bool(f.recipients) and all(f.context.is_own(a.email) for a in f.recipients)
+
+    return _bool_leaf(test, _bool(key, value))
+
+
+def _from_same_org_as_recipients(key: str, value: object) -> Predicate:
+    def test(f: Facts) -> bool:
+        if not f.from_domain or not f.recipients:
+            return False
+        org = _org(f.from_domain)
+        return all(a.domain and _org(a.domain) == org for a in f.recipients)
+
+    return _bool_leaf(test, _bool(key, value))
+
+
+def _list_is_own(key: str, value: object) -> Predicate:
+    def test(f: Facts) -> bool:
+        for name in ("list-id", "list-post"):
+            for raw in f.message.headers.get(name, ()):
+                domain = _LIST_DOMAIN.search(raw)
+                if domain and in_domains(
+                    domain.group(1).lower().rstrip("."), f.context.own_domains
+                ):
+                    return True
+        return False
+
+    return _bool_leaf(test, _bool(key, value))
+
+
+# List-Id: "Name <list.example.org>"; List-Post: "<mailto:list@example.org>".
+_LIST_DOMAIN = re.compile(r"[<@.]([a-z0-9-]+(?:\.[a-z0-9-]+)+)>", re.IGNORECASE)
+
+
+def _subject_tag_is_recipient(key: str, value: object) -> Predicate:
+    def test(f: Facts) -> bool:
+        tag = _SUBJECT_TAG.match(f.message.subject)
+        if not tag:
+            return False
+        name = tag.group(1).lower()
+        return any(a.email.partition("@")[0] == name for a in f.recipients)
+
+    return _bool_leaf(test, _bool(key, value))
+
+
+# "[notmuch] ...", "Re: [ports-jp 8947] ...": the list's name, then an optional counter.
+_SUBJECT_TAG = re.compile(r"^\s*(?:(?:re|fwd?|aw)\s*:\s*)*\[([\w.-]+)(?:[ :]\d+)?\]", re.IGNORECASE)
+
+
+def _delivery_failure(key: str, value: object) -> Predicate:
+    return _bool_leaf(lambda f: bool(f.failed_recipients), _bool(key, value))
+
+
+_Builder = Callable[[str, object], Predicate]
+
+#: Every leaf key with its relative cost and builder. Documented in rules/README.md.
+LEAVES: dict[str, tuple[int, _Builder]] = {
+    "header_present": (0, _header_present),
+    "header_equals": (0, _header_equals),
+    "header_regex": (1, _header_regex),
+    "from_regex": (1, _from_regex),
+    "from_name_regex": (1, _from_name_regex),
+    "from_domain": (0, _from_domain),
+    "reply_to_present": (0, _reply_to_present),
+    "reply_to_domain": (0, _reply_to_domain),
+    "reply_to_other_domain": (0, _reply_to_other_domain),
+    "to_regex": (1, _to_regex),
+    "recipients_min": (0, _recipients_min),
+    "recipients_max": (0, _recipients_max),
+    "to_is_from": (0, _to_is_from),
+    "subject_regex": (1, _subject_regex),
+    "body_regex": (2, _body_regex),
+    "full_body_regex": (3, _full_body_regex),
+    "content_type": (0, _content_type),
+    "mime_type": (0, _mime_type),
+    "attachment_type": (0, _attachment_type),
+    "attachment_name_regex": (1, _attachment_name_regex),
+    "html_only": (0, _html_only),
+    "in_reply_to_present": (0, _in_reply_to_present),
+    "direction": (0, _direction),
+    "from_is_own_domain": (0, _from_is_own_domain),
+    "from_is_staff": (0, _from_is_staff),
+    "from_is_own": (0, _from_is_own),
+    "recipients_all_own": (0, _recipients_all_own),
+    "from_same_org_as_recipients": (0, _from_same_org_as_recipients),
+    "list_is_own": (0, _list_is_own),
+    "subject_tag_is_recipient": (1, _subject_tag_is_recipient),
+    "delivery_failure": (5, _delivery_failure),
+}
+
+_GROUPS = ("all", "any", "none")
+
+
+def compile_condition(table: object, where: str = "match") -> Condition:
+    """Compile one condition table; raise MatchError naming the offending key path."""
+    if not isinstance(table, dict) or not table:
+        raise MatchError(f"{where}: expected a non-empty table of conditions")
+    steps: list[tuple[int, Predicate]] = []
+    for key, value in table.items():
+        path = f"{where}.{key}"
+        if key in _GROUPS:
+            steps.append(_group(key, value, path))
+        elif key in LEAVES:
+            cost, build = LEAVES[key]
+            steps.append((cost, build(path, value)))
+        else:
+            allowed = ", ".join(sorted([*LEAVES, *_GROUPS]))
+            raise MatchError(f"{path}: unknown condition {key!r}; allowed: {allowed}")
+    steps.sort(key=lambda item: item[0])
+    return Condition(steps=tuple(p for _, p in steps), cost=max(c for c, _ in steps))
+
+
+def _group(kind: str, value: object, path: str) -> tuple[int, Predicate]:
+    """Compile an ``all``/``any``/``none`` list into one step costing its dearest member."""
+    if not isinstance(value, list) or not value:
+        raise MatchError(f"{path}: expected a non-empty list of condition tables")
+    subs = sorted(
+        (compile_condition(v, f"{path}[{i}]") for i, v in enumerate(value)), key=lambda c: c.cost
+    )
+    cost = max(c.cost for c in subs)
+    if kind == "all":
+        return cost, lambda f: all(c(f) for c in subs)
+    if kind == "any":
+        return cost, lambda f: any(c(f) for c in subs)
+    return cost, lambda f: not any(c(f) for c in subs)
