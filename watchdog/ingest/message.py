@@ -61,6 +61,13 @@ class Message:
     the whole body as text (HTML converted). ``broken`` is None for a message
     that parsed, else the reason it could not be: a broken message is still a
     message (stored, shown, treated as a request in doubt), never an exception.
+
+    Message ids (``message_id``, ``in_reply_to``, ``references``) are kept
+    without their angle brackets and with their case as sent ("CAF=x@mail.gmail.com"):
+    compare them as given. ``defects`` are the names of the stdlib parser's
+    defect classes ("CloseBoundaryNotFoundDefect"); they do not make a
+    message broken. ``direction`` comes from the identity and folder given to
+    ``parse_message``.
     """
 
     raw_size: int

@@ -1,0 +1,276 @@
+"""Raw email bytes to one ``Message``: the only place that ever looks at MIME.
+
+Built on the stdlib parser with the ``compat32`` policy rather than on
+mail-parser or ``policy.default``: compat32 never raises on malformed headers
+and is several times faster (numbers in ``bench/parse_corpus.py``); the
+charset, RFC 2047 and RFC 2231 work it leaves undone is done in
+``watchdog.ingest.headers`` and ``watchdog.ingest.charsets``.
+
+``parse_message`` never raises: a message that cannot be read becomes a
+``Message`` with ``broken`` set to the reason and whatever could be salvaged.
+"""
+
+from __future__ import annotations
+
+import re
+from email.parser import BytesParser
+from email.policy import compat32
+
+from watchdog.ingest.attachments import attachments
+from watchdog.ingest.charsets import decode_bytes, decode_prefix
+from watchdog.ingest.headers import (
+    decode_value,
+    first_address,
+    parse_addresses,
+    parse_date,
+    parse_ids,
+    raw_to_text,
+)
+from watchdog.ingest.message import Address, Direction, Message, OurIdentity
+from watchdog.ingest.mime import (
+    BODY_TYPES,
+    MAX_DEPTH,
+    MAX_PARTS,
+    ContentTypes,
+    Part,
+    decoded_payload,
+    is_attachment_disposition,
+    leaf_payload,
+    walk,
+)
+from watchdog.ingest.text import MAX_TEXT_CHARS, html_to_text, new_part
+
+_PARSER = BytesParser(policy=compat32)
+# A text part's bytes decoded at most (utf-8 Cyrillic takes 2 bytes a character).
+_MAX_BODY_BYTES = MAX_TEXT_CHARS * 2
+_TRAILING_SPACE = re.compile(r"[ \t\xa0]+\n")
+_BLANK_RUN = re.compile(r"\n{3,}")
+# What the stdlib accepts as a header line: a name and a colon, a continuation,
+# or an mbox "From " line (email.feedparser.headerRE).
+_HEADER_LINE = re.compile(rb"From |[\x21-\x39\x3b-\x7e]+:|[ \t]")
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_REPAIRED = "MalformedHeaderLineRepaired"
+_IDENTIFYING = ("from", "date", "subject", "message-id")
+
+
+def parse_message(
+    raw: bytes, *, ours: OurIdentity | None = None, folder_role: str | None = None
+) -> Message:
+    """Return the normalised ``Message`` for raw RFC 5322 bytes. Never raises.
+
+    ``ours`` and ``folder_role`` ("inbox", "sent", ...) decide the direction:
+    outgoing when the folder is Sent or the sender is ours; incoming when
+    either is known and says otherwise; unknown when neither is given. A
+    broken message gets its direction from the folder alone.
+    """
+    try:
+        raw = bytes(raw)
+        return _parse(raw, ours, folder_role)
+    except Exception as exc:  # the contract: one bad message never stops the mailbox
+        return Message(
+            raw_size=len(raw),
+            headers=_salvage_headers(raw) if isinstance(raw, bytes) else {},
+            direction=_direction(None, ours, folder_role),
+            broken=f"parser failed: {type(exc).__name__}: {exc}"[:500],
+        )
+
+
+def _parse(raw: bytes, ours: OurIdentity | None, folder_role: str | None) -> Message:
+    if not raw.strip():
+        return Message(
+            raw_size=len(raw),
+            direction=_direction(None, ours, folder_role),
+            broken="empty message",
+        )
+    msg, repaired = _parse_mime(raw)
+    raw_headers = _raw_headers(msg)
+    headers = {name: tuple(decode_value(v) for v in values) for name, values in raw_headers.items()}
+    if not any(name in headers for name in _IDENTIFYING):
+        return Message(
+            raw_size=len(raw),
+            headers=headers,
+            defects=_defects(msg),
+            direction=_direction(None, ours, folder_role),
+            broken="not an email: no From, Date, Subject or Message-ID header",
+        )
+    from_ = first_address(raw_headers.get("from", []))
+    types = ContentTypes()
+    parts = walk(msg, types)
+    body = _body_parts(msg, 0, types)
+    full_text, html_only = _body_text(body, types)
+    return Message(
+        raw_size=len(raw),
+        message_id=_first_id(headers.get("message-id")),
+        in_reply_to=_first_id(headers.get("in-reply-to")),
+        references=tuple(i for v in headers.get("references", ()) for i in parse_ids(v)),
+        from_=from_,
+        sender=first_address(raw_headers.get("sender", [])),
+        reply_to=parse_addresses(raw_headers.get("reply-to", [])),
+        to=parse_addresses(raw_headers.get("to", [])),
+        cc=parse_addresses(raw_headers.get("cc", [])),
+        subject=headers.get("subject", ("",))[0],
+        date=parse_date(headers.get("date", ("",))[0]),
+        headers=headers,
+        content_type=types(msg),
+        mime_types=tuple(types(part) for part in parts),
+        attachments=attachments(parts, body, types),
+        text=new_part(full_text),
+        full_text=full_text,
+        html_only=html_only,
+        direction=_direction(from_, ours, folder_role),
+        defects=_defects(msg, parts) + ((_REPAIRED,) if repaired else ()),
+    )
+
+
+def _parse_mime(raw: bytes) -> tuple[Part, bool]:
+    """Parse ``raw``; return the tree and whether a mangled header line had to be repaired.
+
+    The stdlib ends the header block at the first line that is neither a
+    header nor a continuation (8-bit junk in a trace header, a Subject folded
+    without indentation), so everything after it, From and Subject included,
+    becomes body. When that leaves no From header, such lines are re-read as
+    continuations of the header before them, and the repair is kept if it
+    finds a From. A message whose From came before the bad line is left
+    alone: there the "bad line" is more likely a body missing its blank
+    separator line.
+    """
+    msg = _PARSER.parsebytes(raw)
+    if "from" in _raw_headers(msg):
+        return msg, False
+    fixed = _fold_bad_header_lines(raw)
+    if fixed is None:
+        return msg, False
+    repaired = _PARSER.parsebytes(fixed)
+    return (repaired, True) if "from" in _raw_headers(repaired) else (msg, False)
+
+
+def _fold_bad_header_lines(raw: bytes) -> bytes | None:
+    """Return ``raw`` with non-header lines of its header block indented, or None if none."""
+    end = _BLANK_LINE.search(raw)
+    head, rest = (raw[: end.start()], raw[end.start() :]) if end else (raw, b"")
+    lines = head.split(b"\n")
+    bad = [i for i, line in enumerate(lines) if not _HEADER_LINE.match(line)]
+    if not bad or len(bad) == len(lines):
+        return None
+    for i in bad:
+        lines[i] = b" " + lines[i]
+    return b"\n".join(lines) + rest
+
+
+def _raw_headers(part: Part) -> dict[str, list[str]]:
+    """Return raw header values by lower-cased name, in order of appearance."""
+    result: dict[str, list[str]] = {}
+    for name, value in part.raw_items():
+        key = raw_to_text(name).strip().lower()
+        result.setdefault(key, []).append(value if isinstance(value, str) else str(value))
+    return result
+
+
+def _first_id(values: tuple[str, ...] | None) -> str | None:
+    ids = parse_ids(values[0]) if values else ()
+    return ids[0] if ids else None
+
+
+def _direction(
+    from_: Address | None, ours: OurIdentity | None, folder_role: str | None
+) -> Direction:
+    if (folder_role or "").lower() == "sent" or (ours is not None and ours.owns(from_)):
+        return "outgoing"
+    if ours is not None or folder_role is not None:
+        return "incoming"
+    return "unknown"
+
+
+def _body_parts(part: Part, depth: int, types: ContentTypes) -> list[Part]:
+    """Return the text/plain or text/html leaves that make up the readable body.
+
+    multipart/alternative contributes its plain version when it has a
+    non-empty one, else its last (richest) version; multipart/related its
+    root; other multiparts (mixed, report, signed) all their inline text.
+    Attached messages (message/rfc822) are attachments, not body.
+    """
+    ctype = types(part)
+    if depth > MAX_DEPTH or is_attachment_disposition(part):
+        return []
+    if ctype in BODY_TYPES:
+        return [part]
+    if part.get_content_maintype() != "multipart" or not part.is_multipart():
+        return []
+    payload = part.get_payload()
+    if not isinstance(payload, list):
+        return []
+    children = [child for child in payload[:MAX_PARTS] if isinstance(child, Part)]
+    if ctype == "multipart/alternative":
+        choices = [_body_parts(child, depth + 1, types) for child in children]
+        return _pick_alternative(choices, types)
+    if ctype == "multipart/related":
+        return _body_parts(children[0], depth + 1, types) if children else []
+    return [leaf for child in children for leaf in _body_parts(child, depth + 1, types)]
+
+
+def _pick_alternative(choices: list[list[Part]], types: ContentTypes) -> list[Part]:
+    for choice in choices:
+        if any(types(p) == "text/plain" and _has_content(p) for p in choice):
+            return choice
+    non_empty = [choice for choice in choices if choice]
+    return non_empty[-1] if non_empty else []
+
+
+def _has_content(part: Part) -> bool:
+    return bool(leaf_payload(part).strip())
+
+
+def _body_text(body: list[Part], types: ContentTypes) -> tuple[str, bool]:
+    """Return (the body's text, True when it came from HTML only)."""
+    texts: list[str] = []
+    for part in body:
+        text = _part_text(part)
+        if types(part) == "text/html":
+            text = html_to_text(text)
+        text = _normalise_newlines(text).strip()
+        if text:
+            texts.append(text)
+    html_only = bool(body) and all(types(p) == "text/html" for p in body)
+    return "\n\n".join(texts)[:MAX_TEXT_CHARS], html_only
+
+
+def _part_text(part: Part) -> str:
+    """Decode a text part's payload (transfer encoding, then charset, with fallbacks)."""
+    data = decoded_payload(part)
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        charset = None
+    if len(data) > _MAX_BODY_BYTES:
+        return decode_prefix(data[:_MAX_BODY_BYTES], charset)
+    return decode_bytes(data, charset)
+
+
+def _normalise_newlines(text: str) -> str:
+    """Return text with "\n" line ends, no trailing spaces and at most one blank line in a row.
+
+    HTML renderings especially come with runs of blank and space-only lines
+    that make rules and the dashboard harder to read.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _BLANK_RUN.sub("\n\n", _TRAILING_SPACE.sub("\n", text))
+
+
+def _defects(msg: Part, parts: list[Part] | None = None) -> tuple[str, ...]:
+    """Return the distinct defect names the parser noted, in the order found."""
+    seen: dict[str, None] = {}
+    for part in parts if parts is not None else [msg]:
+        for defect in getattr(part, "defects", ()):
+            seen.setdefault(type(defect).__name__, None)
+    return tuple(seen)
+
+
+def _salvage_headers(raw: bytes) -> dict[str, tuple[str, ...]]:
+    """Best effort: the header block alone, for a message whose full parse failed."""
+    try:
+        head = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+        msg = _PARSER.parsebytes(head, headersonly=True)
+        return {name: tuple(decode_value(v) for v in vs) for name, vs in _raw_headers(msg).items()}
+    except Exception:
+        return {}
