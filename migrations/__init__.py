@@ -1,0 +1,1 @@
+"""Alembic migrations of the watchdog database (installed as ``watchdog.migrations``)."""
