@@ -40,6 +40,20 @@ def _root(
     ctx.obj = {"config": config}
 
 
+def _register_commands() -> None:
+    """Attach each command module to the root app (imported here to keep start-up cheap to read)."""
+    from watchdog.cli.classify import classify_command
+    from watchdog.cli.db import db_app
+    from watchdog.cli.doctor import doctor_command
+
+    app.add_typer(db_app, name="db")
+    app.command("doctor")(doctor_command)
+    app.command("classify")(classify_command)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Entry point of the ``watchdog`` script and ``python -m watchdog``."""
     app()

@@ -8,6 +8,7 @@ context (our domains, staff) and extra rule folders are inputs of
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -16,8 +17,13 @@ from typing import Annotated, TextIO
 import typer
 
 from watchdog.classify import ClassifyContext, Decision, RuleSet, classify, load_rules
+from watchdog.classify.setup import context_from_config, identity_from_config
+from watchdog.cli.common import config_option, load_or_exit
 from watchdog.cli.exits import RET_CONFIG, RET_FAILED, RET_OK
+from watchdog.config import Config
+from watchdog.config.loader import DEFAULT_PATH, ENV_VAR
 from watchdog.errors import RuleError
+from watchdog.ingest.message import OurIdentity
 from watchdog.ingest.parse import parse_message
 
 _MAX_BYTES = (
@@ -30,6 +36,7 @@ class NotMail(Exception):
 
 
 def classify_command(
+    ctx: typer.Context,
     files: Annotated[
         list[str], typer.Argument(help="Raw .eml files; '-' reads one message from stdin.")
     ],
@@ -37,7 +44,12 @@ def classify_command(
     explain: Annotated[
         bool, typer.Option("--explain", help="Show every rule that fired and why.")
     ] = False,
-    lang: Annotated[str, typer.Option("--lang", help="Language of explanations: en or ru.")] = "en",
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Language of explanations: en or ru (default: owner.language, else en)."
+        ),
+    ] = None,
     rules_dir: Annotated[
         list[Path] | None,
         typer.Option(
@@ -45,19 +57,42 @@ def classify_command(
         ),
     ] = None,
 ) -> None:
-    """Classify raw email files: customer, form, autoreply, bounce, bulk, notification or staff."""
-    if lang not in ("en", "ru"):
+    """Classify raw email files: customer, form, autoreply, bounce, bulk, notification or staff.
+
+    With a config (--config, $WATCHDOG_CONFIG or ./watchdog.toml) its own
+    domains, staff, rules folder and owner's language are used; without one,
+    the bundled rules alone.
+    """
+    if lang not in (None, "en", "ru"):
         typer.echo(f"Error: --lang: {lang!r} is not one of en, ru", err=True)
         raise typer.Exit(RET_CONFIG)
+    config = _optional_config(ctx)
+    context, ours = ClassifyContext(), None
+    extra_dirs = list(rules_dir or [])
+    if config is not None:
+        context, ours = context_from_config(config), identity_from_config(config)
+        extra_dirs = [
+            *([config.classify.rules_dir] if config.classify.rules_dir else []),
+            *extra_dirs,
+        ]
+        lang = lang or config.owner.language
     try:
-        rules = load_rules(rules_dir or [])
+        rules = load_rules(extra_dirs)
     except RuleError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(RET_CONFIG) from exc
     code = run_classify(
-        files, rules, ClassifyContext(), as_json=as_json, explain=explain, lang=lang
+        files, rules, context, ours=ours, as_json=as_json, explain=explain, lang=lang or "en"
     )
     raise typer.Exit(code)
+
+
+def _optional_config(ctx: typer.Context) -> Config | None:
+    """Return the config when one was named or ./watchdog.toml exists; classify works without."""
+    named = config_option(ctx) or os.environ.get(ENV_VAR)
+    if not named and not DEFAULT_PATH.exists():
+        return None
+    return load_or_exit(ctx, need_secrets=False)
 
 
 def run_classify(
@@ -68,6 +103,7 @@ def run_classify(
     as_json: bool = False,
     explain: bool = False,
     lang: str = "en",
+    ours: OurIdentity | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -82,7 +118,7 @@ def run_classify(
             print(f"Error: {name}: {exc}", file=err)
             code = RET_FAILED
             continue
-        decision = classify(parse_message(raw), rules, context, raw=raw)
+        decision = classify(parse_message(raw, ours=ours), rules, context, raw=raw)
         out.write(_render(name, decision, as_json=as_json, explain=explain, lang=lang))
     return code
 

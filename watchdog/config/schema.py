@@ -65,6 +65,7 @@ from watchdog.config.types import (
     parse_listen,
     problem,
 )
+from watchdog.mailproviders import is_public_provider
 
 SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 IMAP_PORTS = {"tls": 993, "starttls": 143, "none": 143}
@@ -410,7 +411,11 @@ class WebConfig(_Table):
 
 
 def _own_domains(data: dict[str, Any]) -> list[str]:
-    """Return the valid domains of the owner's and the mailboxes' addresses, in file order."""
+    """Return the valid domains of the owner's and the mailboxes' addresses, in file order.
+
+    Public providers (gmail.com, mail.ru, ...) are left out: an owner writing
+    from Gmail must not turn every Gmail customer into a colleague.
+    """
     owner = data.get("owner")
     addresses = [owner.get("email")] if isinstance(owner, dict) else []
     mailboxes = data.get("mailbox")
@@ -423,7 +428,7 @@ def _own_domains(data: dict[str, Any]) -> list[str]:
                 domain = parse_domain(address.rpartition("@")[2])
             except PydanticCustomError:
                 continue
-            if domain not in domains:
+            if domain not in domains and not is_public_provider(domain):
                 domains.append(domain)
     return domains
 
