@@ -50,6 +50,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -227,6 +228,14 @@ class Message(Base):
         Index(None, "source_id", "message_id_header"),
         Index(None, "source_id", "content_hash"),
         Index(None, "thread_id"),
+        # The tracker reads "what is new" through this: a partial index holds only
+        # untracked rows, so a tick costs what arrived, not the whole history.
+        Index(
+            "ix_messages_untracked",
+            "id",
+            sqlite_where=text("tracked_at IS NULL"),
+            postgresql_where=text("tracked_at IS NULL"),
+        ),
         _one_of("direction", DIRECTIONS),
     )
 
@@ -258,6 +267,7 @@ class Message(Base):
     content_hash: Mapped[str | None] = mapped_column(String(128))
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
     gone_at: Mapped[datetime | None]
+    tracked_at: Mapped[datetime | None]  # when the tracker looked at it (threads, cases)
     created_at: Mapped[datetime]
 
     classification: Mapped[Classification | None] = relationship(
