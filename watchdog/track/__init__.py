@@ -1,0 +1,1 @@
+"""Track: group messages into threads and keep each request's case (open, answered, handled)."""

@@ -1,0 +1,125 @@
+"""The life of a case: opened by a request, kept by follow-ups, closed by a human.
+
+Every change is appended to the case's history (``case_events``) with the
+message that caused it, so the dashboard can show why a case is where it is.
+A follow-up never moves the deadline: the customer has been waiting since
+the first message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from watchdog.errors import WatchdogError
+from watchdog.storage.models import Case, CaseEvent, Message, Thread
+
+
+class CaseError(WatchdogError):
+    """A case cannot be changed as asked (unknown, or already closed)."""
+
+
+def open_case_in(session: Session, thread: Thread) -> Case | None:
+    """Return the thread's open case, if there is one."""
+    query = select(Case).where(Case.thread_id == thread.id, Case.state == "open").limit(1)
+    return session.scalar(query)
+
+
+def open_case(
+    session: Session,
+    thread: Thread,
+    message: Message,
+    *,
+    customer: str,
+    deadline: datetime,
+    now: datetime,
+) -> Case:
+    """Open a case for the request ``message``; its clock starts at the message's arrival."""
+    case = Case(
+        thread_id=thread.id,
+        source_id=message.source_id,
+        opening_message_id=message.id,
+        customer=customer,
+        subject=message.subject,
+        received_at=message.received_at,
+        deadline_at=deadline,
+        created_at=now,
+    )
+    session.add(case)
+    session.flush()
+    _event(session, case, "opened", message, now)
+    return case
+
+
+def follow_up(session: Session, case: Case, message: Message, now: datetime) -> None:
+    """Record the customer writing again; the case and its deadline stay as they were."""
+    _event(session, case, "follow_up", message, now)
+
+
+def answer(session: Session, case: Case, message: Message, now: datetime) -> None:
+    """Close the case as answered by a human reply."""
+    case.state = "answered"
+    case.answered_at = message.received_at
+    case.answered_message_id = message.id
+    _event(session, case, "answered", message, now)
+
+
+def note(session: Session, case: Case, kind: str, message: Message | None, now: datetime) -> None:
+    """Record something that changes nothing (our autoreply, an internal forward)."""
+    _event(session, case, kind, message, now)
+
+
+def mark_answered_flag(
+    session: Session, case: Case, message: Message, *, trusted: bool, now: datetime
+) -> None:
+    """The \\Answered flag is set but no reply was found: say so; close only if trusted."""
+    case.marked_answered_no_reply = True
+    if trusted:
+        case.state = "answered"
+        case.answered_at = now
+        _event(session, case, "answered_flag_trusted", message, now)
+    else:
+        _event(session, case, "marked_answered_no_reply", message, now)
+
+
+def handle_case(session: Session, case_id: int, *, by: str, reason: str, now: datetime) -> Case:
+    """Close an open case without an e-mail (a phone call), recording who and why.
+
+    Raises CaseError when there is no such case or it is already closed.
+    """
+    if not reason.strip():
+        raise CaseError("a reason is required: say how the customer was answered")
+    case = session.get(Case, case_id)
+    if case is None:
+        raise CaseError(f"there is no case {case_id}")
+    if case.state != "open":
+        raise CaseError(f"case {case_id} is already {case.state}")
+    case.state = "handled"
+    case.handled_at, case.handled_by, case.handled_reason = now, by, reason.strip()
+    _event(session, case, "handled", None, now, actor=by, detail={"reason": reason.strip()})
+    return case
+
+
+def _event(
+    session: Session,
+    case: Case,
+    kind: str,
+    message: Message | None,
+    now: datetime,
+    *,
+    actor: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            kind=kind,
+            message_id=message.id if message else None,
+            actor=actor,
+            detail=detail,
+        )
+    )
