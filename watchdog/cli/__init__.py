@@ -33,7 +33,11 @@ def _root(
         None, "--config", "-c", help="Config file (else $WATCHDOG_CONFIG, else ./watchdog.toml)."
     ),
     version: bool = typer.Option(
-        False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        False,
+        "--version",
+        callback=_show_version,
+        is_eager=True,
+        help="Print the version and exit.",
     ),
 ) -> None:
     """Inbox watchdog."""
@@ -42,6 +46,7 @@ def _root(
 
 def _register_commands() -> None:
     """Attach each command module to the root app (imported here to keep start-up cheap to read)."""
+    from watchdog.cli.cases import cases_command, handle_command
     from watchdog.cli.classify import classify_command
     from watchdog.cli.db import db_app
     from watchdog.cli.doctor import doctor_command
@@ -49,6 +54,8 @@ def _register_commands() -> None:
     app.add_typer(db_app, name="db")
     app.command("doctor")(doctor_command)
     app.command("classify")(classify_command)
+    app.command("cases")(cases_command)
+    app.command("handle")(handle_command)
 
 
 _register_commands()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import typer
+from datetime import UTC, datetime
 
-from watchdog.cli.exits import RET_CONFIG
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+from watchdog.cli.exits import RET_CONFIG, RET_FAILED
 from watchdog.config import Config, load_config, resolve_config_path
-from watchdog.errors import ConfigError
+from watchdog.errors import ConfigError, StorageError
+from watchdog.storage.engine import make_engine, session_factory
+from watchdog.storage.migrate import upgrade_engine
 
 
 def config_option(ctx: typer.Context) -> str | None:
@@ -31,3 +36,29 @@ def load_or_exit(ctx: typer.Context, *, need_secrets: bool = True) -> Config:
     for line in config.warnings:
         typer.echo(f"warning: {line}", err=True)
     return config
+
+
+def open_database(config: Config) -> sessionmaker[Session]:
+    """Bring the schema up to date and return a session factory; exit 1 if the database fails."""
+    try:
+        engine = make_engine(config.database.url)
+        upgrade_engine(engine)
+    except StorageError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(RET_FAILED) from exc
+    return session_factory(engine)
+
+
+def parse_now(value: str | None) -> datetime:
+    """Return ``--now`` as an aware UTC datetime (a naive value is UTC), or the current time."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        typer.echo(
+            f"Error: --now: expected an ISO 8601 time like 2025-11-05T10:00+03:00, got {value!r}",
+            err=True,
+        )
+        raise typer.Exit(RET_CONFIG) from exc
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
