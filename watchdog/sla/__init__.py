@@ -35,3 +35,7 @@ __all__ = [
     "first_instant",
     "share_elapsed",
 ]
+
+from watchdog.sla.status import SlaSummary, sla_summary  # noqa: E402
+
+__all__ += ["SlaSummary", "sla_summary"]
