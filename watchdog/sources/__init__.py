@@ -1,0 +1,1 @@
+"""Sources: the edges that bring mail in (IMAP mailboxes), read-only, and the sync that stores it."""

@@ -1,0 +1,7 @@
+"""The HTTP side: form webhooks, health and metrics, and the owner's dashboard.
+
+``create_app(config, session_factory, clock=...)`` (in ``app``) builds the
+FastAPI application; each area is a router of its own module: ``hooks``
+(POST /hooks/{form}), ``health`` (GET /healthz), ``metrics`` (GET /metrics)
+and ``dashboard`` (the pages under /, behind ``auth``).
+"""

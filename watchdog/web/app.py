@@ -1,0 +1,49 @@
+"""The FastAPI application: ``create_app(config, session_factory, clock=...)``.
+
+The factory wires the routers to one ``WebContext`` (config, sessions, clock,
+metrics) and touches neither the database nor the network, so the daemon,
+``watchdog demo``, the tests and the benchmark all build the app the same way
+and decide themselves how to serve it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from watchdog import __version__
+from watchdog.config import Config
+from watchdog.web import dashboard, health, hooks, metrics
+from watchdog.web.context import Clock, WebContext, utc_now
+from watchdog.web.metrics import Metrics
+from watchdog.web.writer import FormWriter
+
+
+def create_app(
+    config: Config, session_factory: Callable[[], Session], *, clock: Clock = utc_now
+) -> FastAPI:
+    """Return the app serving /hooks/{form}, /healthz, /metrics and the dashboard under /.
+
+    ``session_factory`` opens a database session (``storage.engine.session_factory``);
+    ``clock`` returns the current time as an aware UTC datetime.
+    """
+    app = FastAPI(
+        title="inbox-watchdog",
+        version=__version__,
+        docs_url=None,  # no public API browser: the only API is the webhook
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.watchdog = WebContext(
+        config=config,
+        sessions=session_factory,
+        clock=clock,
+        metrics=Metrics(form.name for form in config.forms),
+        forms={form.name: form for form in config.forms},
+        writer=FormWriter(session_factory),
+    )
+    for module in (hooks, health, metrics, dashboard):
+        app.include_router(module.router)
+    return app
