@@ -6,10 +6,10 @@ are mapped to ``watchdog.migrations`` and ``watchdog.rules``. Everything else
 is declared in pyproject.toml.
 """
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
-    packages=find_packages(include=["watchdog", "watchdog.*"])
+    packages=find_namespace_packages(include=["watchdog", "watchdog.*"])
     + ["watchdog.migrations", "watchdog.migrations.versions", "watchdog.rules"],
     package_dir={
         "watchdog.migrations": "migrations",
