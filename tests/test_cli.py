@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.fixtures.dovecot import MailUser
 from watchdog.cli import app
 from watchdog.storage.migrate import migration_status
 
@@ -106,21 +107,46 @@ def test_doctor_names_the_unset_variable_and_never_a_secret(
     code, _, err = run("--config", str(config), "doctor")
 
     assert code == 2
-    assert "mailbox[1].password_env: environment variable WATCHDOG_ORDERS_PASSWORD is not set" in err
+    assert (
+        "mailbox[1].password_env: environment variable WATCHDOG_ORDERS_PASSWORD is not set" in err
+    )
 
 
-def test_doctor_reports_a_good_config_and_a_fresh_database(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_doctor_reports_a_good_config_a_fresh_database_and_the_folders_it_chose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mailbox_user: MailUser
 ) -> None:
-    monkeypatch.setenv("WATCHDOG_ORDERS_PASSWORD", "hunter2-not-shown")
-    config = write(tmp_path, GOOD)
+    mailbox_user.create_folder("Отправленные", special_use="\\Sent")
+    monkeypatch.setenv("WATCHDOG_ORDERS_PASSWORD", mailbox_user.password)
+    config = write(tmp_path, at_dovecot(GOOD, mailbox_user))
 
     code, out, err = run("--config", str(config), "doctor")
 
     assert code == 0, out + err
     assert "ok   config: valid: 1 mailbox(es), 0 form(s)" in out
-    assert "migration pending" in out
-    assert "hunter2-not-shown" not in out + err
+    assert "pending (applied at start" in out
+    assert "Отправленные" in out
+    assert mailbox_user.password not in out + err
+
+
+def test_doctor_fails_a_mailbox_whose_password_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mailbox_user: MailUser
+) -> None:
+    monkeypatch.setenv("WATCHDOG_ORDERS_PASSWORD", "not-the-password")
+    config = write(tmp_path, at_dovecot(GOOD, mailbox_user))
+
+    code, out, _ = run("--config", str(config), "doctor")
+
+    assert code == 1
+    assert "FAIL mailbox orders" in out
+    assert "not-the-password" not in out
+
+
+def at_dovecot(text: str, user: MailUser) -> str:
+    """Point the config's mailbox at the test Dovecot account."""
+    return text.replace(
+        'host = "127.0.0.1"\nsecurity = "none"\nusername = "orders@shop.test"',
+        f'host = "127.0.0.1"\nport = {user.port}\nsecurity = "none"\nusername = "{user.address}"',
+    )
 
 
 def test_doctor_says_when_the_database_cannot_be_reached(

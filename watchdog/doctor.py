@@ -11,7 +11,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from watchdog.config import Config
-from watchdog.errors import WatchdogError
+from watchdog.config.schema import MailboxConfig
+from watchdog.errors import SourceError, WatchdogError
+from watchdog.sources.folders import choose_folders, overrides_of
+from watchdog.sources.imap import Connect, default_connect
 from watchdog.storage.engine import make_engine, safe_url
 from watchdog.storage.migrate import migration_status
 
@@ -54,7 +57,32 @@ def check_database(config: Config) -> Iterator[Finding]:
         yield Finding(subject, True, f"{status.describe()} (applied at start, or by `watchdog db upgrade`)")
 
 
-CHECKS: tuple[Check, ...] = (check_config, check_database)
+def check_mailboxes(config: Config, connect: Connect = default_connect) -> Iterator[Finding]:
+    """Log in to every mailbox and show which folders the watchdog will read, and how found."""
+    for mailbox in config.mailboxes:
+        yield _check_mailbox(mailbox, connect)
+
+
+def _check_mailbox(mailbox: MailboxConfig, connect: Connect) -> Finding:
+    subject = f"mailbox {mailbox.name} ({mailbox.username} at {mailbox.host}:{mailbox.port})"
+    try:
+        reader = connect(mailbox)
+        try:
+            folders = choose_folders(reader.list_folders(), overrides_of(mailbox))
+            cheap = "QRESYNC" if reader.qresync else "CONDSTORE" if reader.condstore else None
+        finally:
+            reader.close()
+    except SourceError as exc:
+        hint = "fix the config or the account" if exc.permanent else "may be temporary"
+        return Finding(subject, False, f"{exc} ({hint})")
+    changes = f"changes via {cheap}" if cheap else "no CONDSTORE: changes found by re-reading flags"
+    missing = (
+        "" if folders.sent else "; no Sent folder found, replies will not be seen (set sent = ...)"
+    )
+    return Finding(subject, folders.sent is not None, f"{folders.describe()}; {changes}{missing}")
+
+
+CHECKS: tuple[Check, ...] = (check_config, check_database, check_mailboxes)
 
 
 def diagnose(config: Config, checks: tuple[Check, ...] = CHECKS) -> list[Finding]:

@@ -1,1 +1,1 @@
-"""Sources: the edges that bring mail in (IMAP mailboxes), read-only, and the sync that stores it."""
+"""Sources: the edges that bring mail and form submissions in (read-only), and the syncs that store them."""

@@ -1,0 +1,346 @@
+"""Measure the IMAP sync against a throwaway Dovecot holding 20,000 messages per mailbox.
+
+    .venv/bin/python bench/imap_sync.py [--messages N] [--mailboxes M] [--keep-going]
+
+What it does, and why so:
+
+1. Starts its own Dovecot with the test fixture's machinery
+   (``tests/fixtures/dovecot.py``: unprivileged, everything in one temp dir).
+2. Writes the messages as Maildir files directly (APPEND of 20,000 messages
+   is slow), hard-links the same files into every other mailbox (same mail,
+   no extra disk), lets ``doveadm force-resync`` and ``doveadm index`` index
+   them, and opens each folder once (see ``warm``).
+3. Times a bare imapclient fetch of mailbox 1 (EXAMINE, UID SEARCH ALL,
+   ``BODY.PEEK[]<0.N>`` in batches of 250), twice, keeping the warm run.
+4. Times ``poll_mailbox``'s first sync of mailbox 1 into SQLite, and the share
+   of it spent in ``store_mail`` (parsing and classifying, the ingest stage's
+   cost, which the bare fetch does not pay).
+5. Brings mailboxes 2..M to "synced" cheaply: their ``folder_sync`` rows are
+   seeded from the server's STATUS, as after a first sync (an idle poll reads
+   nothing but that state, so the 20,000 message rows do not change its cost).
+6. Times an idle poll of all M mailboxes, and counts its IMAP commands.
+7. Prints the peak RSS, then stops Dovecot and deletes every temp file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import imaplib
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Self
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from imapclient import IMAPClient
+
+from tests.fixtures.dovecot import DovecotServer
+from watchdog.classify import ClassifyContext, load_rules
+from watchdog.config.schema import MailboxConfig
+from watchdog.config.secrets import Secret
+from watchdog.ingest.message import OurIdentity
+from watchdog.ingest.store import Ingestor, ensure_source
+from watchdog.sources import mailsync
+from watchdog.sources.imap import default_connect
+from watchdog.storage.engine import make_engine, session_factory
+from watchdog.storage.migrate import upgrade
+from watchdog.storage.models import FolderSync
+
+NOW = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
+MAX_FETCH = 1_000_000
+SENT_SHARE = 40  # every 40th message is one of our replies, in Sent
+BIG_EVERY = 200  # every 200th message carries a 150 kB attachment
+
+
+def message(n: int) -> bytes:
+    """A plausible message: customers, notifications, replies; a few with attachments."""
+    if n % SENT_SHARE == 0:
+        head = (f"From: Anna <orders@shop.test>\r\nTo: client{n}@mail.ru\r\nSubject: Re: заказ {n}\r\n"
+                f"In-Reply-To: <q{n - 1}@mail.ru>\r\n")  # fmt: skip
+        body = "Добрый день! Заказ отправлен, трек-номер пришлём завтра.\r\n" * 3
+    elif n % 3 == 0:
+        head = (
+            f"From: noreply@shop-cms.test\r\nTo: orders@shop.test\r\nSubject: Новый заказ #{n}\r\n"
+        )
+        body = "Автоматическое уведомление: оформлен заказ.\r\n" * 10
+    else:
+        head = (f"From: Клиент <client{n}@mail.ru>\r\nTo: orders@shop.test\r\n"
+                f"Subject: Вопрос по заказу {n}\r\n")  # fmt: skip
+        body = "Здравствуйте! А подскажите, когда будет доставка? Спасибо.\r\n" * 8
+    common = (f"Date: Mon, 3 Nov 2025 12:00:00 +0300\r\nMessage-ID: <q{n}@mail.ru>\r\n"
+              "MIME-Version: 1.0\r\n")  # fmt: skip
+    if n % BIG_EVERY:
+        text = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        return (head + common + text + body).encode()
+    blob = (b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=" * 2 + b"\r\n") * 2000
+    multipart = (
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{body}\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+    )
+    return (head + common + multipart).encode() + blob + b"--b--\r\n"
+
+
+def fill(server: DovecotServer, users: list[str], count: int) -> None:
+    """Write ``count`` messages as Maildir files for the first user, hard-link them for the rest."""
+    first = _maildir_paths(server, users[0])
+    for n in range(1, count + 1):
+        folder = first["Sent"] if n % SENT_SHARE == 0 else first["INBOX"]
+        raw = message(n)
+        path = folder / f"{1_700_000_000 + n}.M{n}P1.bench,S={len(raw)}:2,"
+        path.write_bytes(raw)
+        server.run_as.chown(path)
+    for user in users[1:]:
+        paths = _maildir_paths(server, user)
+        for name, source in first.items():
+            for file in source.iterdir():
+                os.link(file, paths[name] / file.name)
+    for user in users:
+        server.doveadm("force-resync", "-u", user, "*")
+        server.doveadm("index", "-u", user, "*")
+        warm(server, user)
+
+
+def warm(server: DovecotServer, user: str) -> None:
+    """Open each folder once, read-only, as the staff's mail clients would have.
+
+    Quirk: after Maildir files appear behind its back, Dovecot's first open
+    of a folder replays its transaction log (~0.3-0.9 s for 20,000 messages)
+    and writes its index on logout; afterwards STATUS and EXAMINE take ~1 ms.
+    A live mailbox is always in that steady state, so the bench starts there.
+    """
+    with IMAPClient(server.host, server.port, ssl=False, timeout=60) as imap:
+        imap.login(user, server.users[user])
+        imap.enable("QRESYNC")
+        for folder in ("INBOX", "Sent"):
+            imap.select_folder(folder, readonly=True)
+        imap.logout()
+
+
+def _maildir_paths(server: DovecotServer, user: str) -> dict[str, Path]:
+    """Create the user's INBOX and Sent Maildirs (LAYOUT=fs) owned by Dovecot's account."""
+    root = server.root / "mail" / user
+    result = {}
+    for name, path in (("INBOX", root / "Maildir"), ("Sent", root / "Maildir" / "Sent")):
+        for part in ("", "cur", "new", "tmp"):
+            (path / part).mkdir(parents=True, exist_ok=True)
+        result[name] = path / "cur"
+    for directory in [root, *root.rglob("*")]:
+        if directory.is_dir():
+            server.run_as.chown(directory)
+    return result
+
+
+def bare_fetch(server: DovecotServer, user: str) -> tuple[float, int]:
+    """The baseline: the same data with imapclient and nothing else; return (seconds, bytes)."""
+    start, total = time.perf_counter(), 0
+    with IMAPClient(server.host, server.port, ssl=False, timeout=60) as imap:
+        imap.login(user, server.users[user])
+        for folder in ("INBOX", "Sent"):
+            imap.select_folder(folder, readonly=True)
+            uids = imap.search("ALL")
+            for i in range(0, len(uids), mailsync.DEFAULT_BATCH):
+                items = [f"BODY.PEEK[]<0.{MAX_FETCH}>", "RFC822.SIZE", "FLAGS", "INTERNALDATE"]
+                for data in imap.fetch(uids[i : i + mailsync.DEFAULT_BATCH], items).values():
+                    total += len(data[b"BODY[]<0>"])
+        imap.logout()
+    return time.perf_counter() - start, total
+
+
+def mailbox_for(server: DovecotServer, user: str, n: int) -> MailboxConfig:
+    return MailboxConfig.model_validate({
+        "name": f"box{n}", "host": server.host, "port": server.port, "security": "none",
+        "username": user, "password": Secret(server.users[user]), "timeout": "60s",
+        "max_fetch_bytes": MAX_FETCH,
+    })  # fmt: skip
+
+
+def timed_store_mail() -> tuple[Callable[..., Any], list[float]]:
+    """Wrap store_mail to add up the time spent parsing and classifying."""
+    spent = [0.0]
+    original = mailsync.store_mail
+
+    def store_mail(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    return store_mail, spent
+
+
+def seed_as_synced(server: DovecotServer, sessions: Any, mailbox: MailboxConfig) -> None:
+    """Record a mailbox's folders as fully read (step 5 of the module docstring)."""
+    with sessions() as session, IMAPClient(server.host, server.port, ssl=False) as imap:
+        imap.login(mailbox.username, mailbox.password.reveal())
+        imap.enable("QRESYNC")
+        source = ensure_source(session, "mailbox", mailbox.name, NOW)
+        for name, role in (("INBOX", "inbox"), ("Sent", "sent")):
+            status = imap.folder_status(name, ["UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ"])
+            session.add(FolderSync(
+                source_id=source.id, role=role, name=name, uidvalidity=status[b"UIDVALIDITY"],
+                last_uid=status[b"UIDNEXT"] - 1, highestmodseq=status[b"HIGHESTMODSEQ"],
+            ))  # fmt: skip
+        session.commit()
+        imap.logout()
+
+
+class TimedReader:
+    """A reader that adds up the time spent waiting on IMAP (every reader call)."""
+
+    def __init__(self, reader: Any, spent: list[float]) -> None:
+        self._reader, self._spent = reader, spent
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._reader, name)
+        if not callable(attribute):
+            return attribute
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return attribute(*args, **kwargs)
+            finally:
+                self._spent[0] += time.perf_counter() - start
+
+        return timed
+
+
+def timed_connect(spent: list[float]) -> Callable[[MailboxConfig], Any]:
+    def connect(mailbox: MailboxConfig) -> Any:
+        start = time.perf_counter()
+        reader = default_connect(mailbox)
+        spent[0] += time.perf_counter() - start
+        return TimedReader(reader, spent)
+
+    return connect
+
+
+class CommandCounter:
+    """Counts IMAP commands sent (one ``send`` per command line on these paths)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._original = imaplib.IMAP4.send
+
+    def __enter__(self) -> Self:
+        original = self._original
+
+        def send(imap: imaplib.IMAP4, data: bytes) -> None:
+            self.count += 1
+            original(imap, data)
+
+        imaplib.IMAP4.send = send  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        imaplib.IMAP4.send = self._original  # type: ignore[method-assign]
+
+
+def run(messages: int, mailboxes: int, workdir: Path) -> None:
+    server = DovecotServer.create()
+    try:
+        server.start()
+        users = [server.new_user("bench") for _ in range(mailboxes)]
+        start = time.perf_counter()
+        fill(server, users, messages)
+        print(
+            f"filled {mailboxes} mailbox(es) x {messages} messages in {time.perf_counter() - start:.1f} s"
+        )
+        measure(server, users, workdir)
+    finally:
+        server.close()
+
+
+def measure(server: DovecotServer, users: list[str], workdir: Path) -> None:
+    bare_fetch(server, users[0])  # warm Dovecot's caches and the page cache
+    bare, volume = bare_fetch(server, users[0])
+    print(f"bare imapclient fetch:        {bare:7.2f} s  ({volume / 1e6:.0f} MB)")
+
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    ingestor = Ingestor(
+        rules=load_rules(),
+        context=ClassifyContext(own_domains=frozenset({"shop.test"})),
+        ours=OurIdentity(domains=frozenset({"shop.test"})),
+    )
+    boxes = [mailbox_for(server, user, n) for n, user in enumerate(users, 1)]
+    imap_time = [0.0]
+    original = mailsync.store_mail
+    wrapped, ingest = timed_store_mail()
+    mailsync.store_mail = wrapped  # type: ignore[assignment]
+    try:
+        start = time.perf_counter()
+        report = mailsync.poll_mailbox(
+            sessions,
+            boxes[0],
+            ingestor,
+            now=NOW,
+            unreachable_after=timedelta(hours=1),
+            connect=timed_connect(imap_time),
+        )
+        first = time.perf_counter() - start
+    finally:
+        mailsync.store_mail = original  # type: ignore[assignment]
+    assert report.ok, report.error
+    rss_sync = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"first sync (poll_mailbox):    {first:7.2f} s  = {first / bare:.2f}x bare; "
+        f"{report.new} messages stored"
+    )
+    print(f"  of which parse + classify:  {ingest[0]:7.2f} s  (store_mail: the ingest stage)")
+    print(
+        f"  of which IMAP (reader calls):{imap_time[0]:7.2f} s  = {imap_time[0] / bare:.2f}x bare"
+    )
+    storage = first - ingest[0] - imap_time[0]
+    print(f"  the rest (database writes, bookkeeping): {storage:.2f} s")
+
+    for box in boxes[1:]:
+        seed_as_synced(server, sessions, box)
+    idle_times = []
+    for _ in range(3):
+        with CommandCounter() as commands:
+            start = time.perf_counter()
+            for n, box in enumerate(boxes, 1):
+                later = NOW + timedelta(minutes=2 * n)
+                idle = mailsync.poll_mailbox(
+                    sessions, box, ingestor, now=later, unreachable_after=timedelta(hours=1)
+                )
+                assert idle.ok and all(f.idle for f in idle.folders.values()), idle
+            idle_times.append(time.perf_counter() - start)
+    print(
+        f"idle poll of {len(boxes)} mailbox(es):   {min(idle_times):7.3f} s  (best of 3; "
+        f"{commands.count // len(boxes)} IMAP commands per mailbox)"
+    )
+    print(
+        f"peak RSS:                     {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:7.0f} MB"
+        f"  (after the first sync: {rss_sync:.0f} MB)"
+    )
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--mailboxes", type=int, default=10)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="watchdog-bench-"))
+    try:
+        run(args.messages, args.mailboxes, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
