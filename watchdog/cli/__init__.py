@@ -49,6 +49,7 @@ def _register_commands() -> None:
     from watchdog.cli.cases import cases_command, handle_command
     from watchdog.cli.classify import classify_command
     from watchdog.cli.db import db_app
+    from watchdog.cli.digest import digest_command
     from watchdog.cli.doctor import doctor_command
 
     app.add_typer(db_app, name="db")
@@ -56,6 +57,7 @@ def _register_commands() -> None:
     app.command("classify")(classify_command)
     app.command("cases")(cases_command)
     app.command("handle")(handle_command)
+    app.command("digest")(digest_command)
 
 
 _register_commands()

@@ -421,7 +421,8 @@ class Digest(Base):
 
     ``day`` is unique: the row is claimed before the digest is built, so the
     owner gets one digest a day whatever restarts or second daemons do.
-    ``status`` is "pending" (claimed) then "queued" (its outbox row exists).
+    ``status`` is "queued" (its outbox row was written in the same transaction) or
+    "skipped" (an empty day with ``digest.skip_empty``).
     """
 
     __tablename__ = "digests"
