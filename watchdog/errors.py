@@ -58,8 +58,15 @@ class SourceError(WatchdogError):
 
 
 class SendError(WatchdogError):
-    """A notification could not be delivered; ``permanent`` as for SourceError."""
+    """A notification could not be delivered; ``permanent`` as for SourceError.
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    ``retry_after`` (seconds) is how long the other side asked us to wait
+    (a chat API's rate limit); None when it did not say.
+    """
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
         self.permanent = permanent
+        self.retry_after = retry_after
         super().__init__(message)
