@@ -1,59 +1,76 @@
-"""One full cycle of the watchdog, step by step, for ``run --once`` and the scheduler alike.
+"""The watchdog's steps, for ``run --once`` (all of them, in order) and the daemon (each on its timer).
 
-The steps, in order (each reads what it needs from the database, so each can
-also run alone on its own timer in the daemon):
+1. ``register_sources``: every configured source has its row, so "silent
+   since" counts from the day watching began, even for a form never used;
+2. ``poll_mailboxes`` and ``pull_forms``: bring in what is new (a failing
+   source is reported and alarmed, never stops the others);
+3. ``tick``: track (threads, cases), look for silence, decide the due
+   escalation steps (recorded with their outbox rows in one transaction),
+   and queue the daily digest when it is due;
+4. ``send_due``: deliver what the outbox holds, one row at a time.
 
-1. make sure every configured source has its row (so "silent since" counts
-   from the day watching began, even for a form that never posted);
-2. poll every mailbox and pull every form service (a failing source is
-   reported and alarmed, never stops the others);
-3. track: thread what arrived, open, follow and close cases;
-4. look for sources gone silent.
-
-Every step takes the same ``now``: read the clock once per cycle, or take it
-from ``--now`` for tests and replays.
+Each step reads what it needs from the database, so any of them can run
+alone, be killed, and run again without losing or repeating work. All take
+the same ``now``: the clock is read once per step, or taken from ``--now``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from watchdog.config import Config
+from watchdog.digest.schedule import queue_digest
+from watchdog.escalate.decide import EscalationReport, decide_escalations
 from watchdog.ingest.store import Ingestor, ensure_source, ingestor_for
+from watchdog.notify.channels import Channel, channels_from_config
+from watchdog.notify.outbox import handle_one_outbox
 from watchdog.sources.formapi import open_form_api
 from watchdog.sources.formpull import ClientFactory, PullReport, pull_form
 from watchdog.sources.imap import Connect, default_connect
 from watchdog.sources.mailsync import PollReport, poll_mailbox
 from watchdog.sources.silence import check_silence
-from watchdog.storage.models import Alarm
+from watchdog.storage.models import Alarm, Digest
 from watchdog.track.setup import policy_for
 from watchdog.track.tracker import TrackReport, track_new
 
 log = logging.getLogger(__name__)
 SessionFactory = Callable[[], Session]
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
 class Edges:
-    """The ways out to other systems, replaceable in tests: IMAP and the form services' APIs."""
+    """The ways out to other systems, replaceable in tests and in the demo."""
 
     connect: Connect = default_connect
     form_api: ClientFactory = open_form_api
+    channels: Callable[[Config], Mapping[str, Channel]] = channels_from_config
+
+
+@dataclass
+class TickReport:
+    """What one tick changed."""
+
+    track: TrackReport = field(default_factory=TrackReport)
+    silent: list[Alarm] = field(default_factory=list)
+    escalations: EscalationReport = field(default_factory=EscalationReport)
+    digest: Digest | None = None
 
 
 @dataclass
 class CycleReport:
-    """What one cycle did, step by step."""
+    """What one full cycle did, step by step."""
 
     polls: list[PollReport] = field(default_factory=list)
     pulls: list[PullReport] = field(default_factory=list)
-    track: TrackReport = field(default_factory=TrackReport)
-    silent: list[Alarm] = field(default_factory=list)
+    tick: TickReport = field(default_factory=TickReport)
+    sent: int = 0
 
 
 def register_sources(session_factory: SessionFactory, config: Config, now: datetime) -> None:
@@ -66,24 +83,41 @@ def register_sources(session_factory: SessionFactory, config: Config, now: datet
         session.commit()
 
 
-def poll_sources(
+def poll_mailboxes(
     session_factory: SessionFactory,
     config: Config,
     ingestor: Ingestor,
     now: datetime,
     edges: Edges,
-    report: CycleReport,
-) -> None:
-    """Poll every mailbox, then pull every form service that has an API."""
+    *,
+    only: str | None = None,
+) -> list[PollReport]:
+    """Poll every mailbox (or just the one named ``only``)."""
+    reports = []
     for mailbox in config.mailboxes:
+        if only is not None and mailbox.name != only:
+            continue
         poll = poll_mailbox(
             session_factory, mailbox, ingestor, now=now,
             unreachable_after=config.alarms.unreachable_after, connect=edges.connect,
         )  # fmt: skip
         _log_poll(poll)
-        report.polls.append(poll)
+        reports.append(poll)
+    return reports
+
+
+def pull_forms(
+    session_factory: SessionFactory,
+    config: Config,
+    now: datetime,
+    edges: Edges,
+    *,
+    only: str | None = None,
+) -> list[PullReport]:
+    """Pull every form that has a service API (or just the one named ``only``)."""
+    reports = []
     for form in config.forms:
-        if form.api is None:
+        if form.api is None or (only is not None and form.name != only):
             continue
         pull = pull_form(
             session_factory, form, now=now, client_factory=edges.form_api,
@@ -91,26 +125,51 @@ def poll_sources(
         )  # fmt: skip
         if pull.error:
             log.warning("form %s: %s", form.name, pull.error)
-        report.pulls.append(pull)
+        elif pull.stored:
+            log.info("form %s: %d new submission(s)", form.name, pull.stored)
+        reports.append(pull)
+    return reports
 
 
-def track(session_factory: SessionFactory, config: Config, now: datetime) -> TrackReport:
-    """Thread every untracked message and move the cases it touches."""
+def tick(session_factory: SessionFactory, config: Config, now: datetime) -> TickReport:
+    """Track, look for silence, decide escalations and queue the digest, at ``now``."""
+    report = TickReport()
     with session_factory() as session:
-        report = track_new(session, policy_for(config, session), now)
-    if report.opened or report.answered:
-        log.info("cases: %d opened, %d answered", len(report.opened), len(report.answered))
+        report.track = track_new(session, policy_for(config, session), now)
+    if report.track.opened or report.track.answered:
+        log.info(
+            "cases: %d opened, %d answered", len(report.track.opened), len(report.track.answered)
+        )
+    with session_factory() as session:
+        report.silent = check_silence(session, config, now)
+        session.commit()
+    for alarm in report.silent:
+        log.warning("alarm %s: %s", alarm.kind, alarm.detail or alarm.key)
+    with session_factory() as session:
+        report.escalations = decide_escalations(session, config, now)
+    if report.escalations.recorded:
+        log.info("escalations: %d step(s) reached", len(report.escalations.recorded))
+    if config.digest.enabled:
+        with session_factory() as session:
+            report.digest = queue_digest(session, config, now)
+        if report.digest is not None:
+            log.info("digest for %s %s", report.digest.day, report.digest.status)
     return report
 
 
-def look_for_silence(session_factory: SessionFactory, config: Config, now: datetime) -> list[Alarm]:
-    """Raise an alarm for every source silent far beyond its usual gap."""
-    with session_factory() as session:
-        alarms = check_silence(session, config, now)
-        session.commit()
-    for alarm in alarms:
-        log.warning("alarm %s: %s", alarm.kind, alarm.detail or alarm.key)
-    return alarms
+def send_due(
+    session_factory: SessionFactory,
+    channels: Mapping[str, Channel],
+    clock: Clock,
+    stopping: threading.Event | None = None,
+) -> int:
+    """Deliver outbox rows until none is due (or we are asked to stop); return how many."""
+    handled = 0
+    while not (stopping and stopping.is_set()):
+        if not handle_one_outbox(session_factory, channels, clock()):
+            break
+        handled += 1
+    return handled
 
 
 def run_cycle(
@@ -120,14 +179,18 @@ def run_cycle(
     *,
     edges: Edges | None = None,
     ingestor: Ingestor | None = None,
+    send: bool = True,
 ) -> CycleReport:
     """Run every step once, in order, at ``now``; return what each did."""
     edges = edges or Edges()
     report = CycleReport()
     register_sources(session_factory, config, now)
-    poll_sources(session_factory, config, ingestor or ingestor_for(config), now, edges, report)
-    report.track = track(session_factory, config, now)
-    report.silent = look_for_silence(session_factory, config, now)
+    ingestor = ingestor or ingestor_for(config)
+    report.polls = poll_mailboxes(session_factory, config, ingestor, now, edges)
+    report.pulls = pull_forms(session_factory, config, now, edges)
+    report.tick = tick(session_factory, config, now)
+    if send:
+        report.sent = send_due(session_factory, edges.channels(config), lambda: now)
     return report
 
 

@@ -51,8 +51,10 @@ def _register_commands() -> None:
     from watchdog.cli.db import db_app
     from watchdog.cli.digest import digest_command
     from watchdog.cli.doctor import doctor_command
+    from watchdog.cli.run import run_command
 
     app.add_typer(db_app, name="db")
+    app.command("run")(run_command)
     app.command("doctor")(doctor_command)
     app.command("classify")(classify_command)
     app.command("cases")(cases_command)
