@@ -603,3 +603,14 @@ def test_a_long_list_of_missed_cases_is_cut_and_the_rest_counted() -> None:
 
 def test_one_line_cuts_long_customer_text() -> None:
     assert one_line("x" * 500, limit=10) == "xxxxxxxxx…"
+
+
+def test_no_digest_for_a_day_that_ended_before_watching_began(tmp_path: Path) -> None:
+    for shop in open_shop(tmp_path, f"sqlite:///{tmp_path / 'w.db'}"):
+        shop.session.add(
+            Source(kind="mailbox", name="new", created_at=THURSDAY_9AM - timedelta(hours=1))
+        )
+        shop.session.commit()
+
+        assert queue_digest(shop.session, shop.config, THURSDAY_9AM) is None
+        assert count_rows(shop.session, Digest) == 0

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from watchdog.config import Config
 from watchdog.digest.render import RenderedDigest, render_digest
-from watchdog.digest.report import DigestReport, build_report
-from watchdog.storage.models import Digest, Outbox
+from watchdog.digest.report import DigestReport, build_report, day_window
+from watchdog.storage.models import Digest, Outbox, Source
 
 QUEUED = "queued"  # the digest's outbox row exists; the sender takes it from there
 SKIPPED = "skipped"  # nothing to report and [digest] skip_empty = true: nothing was queued
@@ -93,7 +93,20 @@ def queue_digest(
     target = day if day is not None else digest_due(now, config)
     if target is None or find_digest(session, target) is not None:
         return None
+    if day is None and _before_watching(session, config, target):
+        return None
     return record_digest(session, config, prepare_digest(session, config, target, now), now)
+
+
+def _before_watching(session: Session, config: Config, day: date) -> bool:
+    """True when the whole day ended before any source was watched.
+
+    A watchdog installed on Monday morning must not greet the owner with a
+    digest of Sunday, a day it knows nothing about.
+    """
+    began = session.scalar(select(func.min(Source.created_at)))
+    _, end = day_window(day, config.sla.timezone)
+    return began is not None and end <= began
 
 
 def find_digest(session: Session, day: date) -> Digest | None:
