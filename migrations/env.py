@@ -68,6 +68,13 @@ def run_on(connection: Connection) -> None:
     if sqlite:
         # Only effective outside a transaction: pysqlite has not begun one yet.
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        if connection.in_transaction() and not _driver_in_transaction(connection):
+            # pysqlite runs DDL outside any transaction, committing statement by
+            # statement: a process killed half-way through the first upgrade would
+            # leave tables without alembic_version, and every later start would fail
+            # on "table already exists". One explicit BEGIN makes the whole upgrade
+            # one transaction, committed by the caller's engine.begin().
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
     try:
         context.configure(connection=connection, **configure_options(connection.dialect.name))
         with context.begin_transaction():
@@ -77,6 +84,10 @@ def run_on(connection: Connection) -> None:
     finally:
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def _driver_in_transaction(connection: Connection) -> bool:
+    return bool(getattr(connection.connection.driver_connection, "in_transaction", False))
 
 
 def _check_foreign_keys(connection: Connection) -> None:

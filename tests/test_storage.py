@@ -508,3 +508,31 @@ def test_unwritable_sqlite_location_is_a_storage_error(tmp_path: Path) -> None:
 
     with pytest.raises(StorageError, match="cannot"):
         make_engine(f"sqlite:///{blocker / 'watchdog.db'}")
+
+
+def test_an_upgrade_that_fails_half_way_leaves_sqlite_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed during its first upgrade must not leave a schema no start can migrate."""
+    import alembic.op
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    real_create_table = alembic.op.create_table
+    calls = []
+
+    def create_table_then_die(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0])
+        if len(calls) == 3:
+            raise RuntimeError("killed half-way")
+        return real_create_table(*args, **kwargs)
+
+    monkeypatch.setattr(alembic.op, "create_table", create_table_then_die)
+    with pytest.raises((StorageError, RuntimeError)):
+        upgrade(url)
+    monkeypatch.setattr(alembic.op, "create_table", real_create_table)
+
+    engine = make_engine(url)
+    assert inspect(engine).get_table_names() == []
+    engine.dispose()
+    upgrade(url)
+    assert migration_status(url).up_to_date

@@ -103,7 +103,8 @@ def upgrade_engine(engine: Engine) -> None:
     PostgreSQL runs DDL transactionally, so a failed migration leaves the schema
     as it was; an advisory lock makes a second daemon starting at the same
     moment wait, then find nothing left to do, instead of failing half-way.
-    SQLite commits some DDL as it goes; batch mode keeps table rebuilds safe.
+    On SQLite the whole upgrade also runs in one explicit transaction (see
+    migrations/env.py), so a process killed half-way leaves the schema as it was.
     """
     with _translated(engine, "cannot migrate"), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -111,6 +112,10 @@ def upgrade_engine(engine: Engine) -> None:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_MIGRATION_LOCK}
             )
         command.upgrade(alembic_config(connection), "head")
+    if engine.dialect.name == "sqlite":
+        # The migration ran with foreign keys off, and PRAGMA cannot turn them back on
+        # inside its transaction: drop that connection so the next one starts with them.
+        engine.dispose()
 
 
 def current_revision(url: str) -> str | None:
