@@ -118,6 +118,18 @@ def test_the_same_content_without_an_id_is_a_retry_only_within_a_day(session: Se
     assert session.scalar(select(func.count()).select_from(Message)) == 2
 
 
+def test_a_retry_in_the_same_uncommitted_batch_is_stored_once(session: Session) -> None:
+    source = ensure_source(session, "form", "site", NOW)
+
+    first = store_form(session, source.id, submission(submission_id="t-1"), NOW)
+    by_id = store_form(session, source.id, submission(submission_id="t-1", message="x"), NOW)
+    by_content = store_form(session, source.id, submission(), NOW)
+    session.commit()
+
+    assert first is not None and (by_id, by_content) == (None, None)
+    assert session.scalar(select(func.count()).select_from(Message)) == 1
+
+
 def test_an_occurrence_raises_one_alarm_however_often_it_is_seen(session: Session) -> None:
     source = ensure_source(session, "mailbox", "orders", NOW)
     first = raise_alarm(

@@ -28,6 +28,7 @@ returns None: it carries no visitor's words and must store nothing.
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import json
 import re
@@ -605,11 +606,16 @@ _NOT_A_PERSON = frozenset(
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _tokens(label: str) -> set[str]:
+_CAMEL_CASE = re.compile(r"([a-z])([A-Z])")
+_WORD = re.compile(r"[a-zа-я0-9]+")
+
+
+@functools.lru_cache(maxsize=1024)  # a form's labels repeat with every submission
+def _tokens(label: str) -> frozenset[str]:
     """Return a label's words, lower-cased; camelCase splits and the squashed form is added."""
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", label).lower().replace("ё", "е")
-    words = re.findall(r"[a-zа-я0-9]+", spaced)
-    return {*words, "".join(words)}
+    spaced = _CAMEL_CASE.sub(r"\1 \2", label).lower().replace("ё", "е")
+    words = _WORD.findall(spaced)
+    return frozenset({*words, "".join(words)})
 
 
 def _looks_like(role: Role, label: str) -> bool:

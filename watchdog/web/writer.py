@@ -69,10 +69,12 @@ class FormWriter:
                 ids = await run_in_threadpool(self._write, batch)
             except Exception as exc:  # noqa: BLE001 - handed to each waiting request
                 for job in batch:
-                    job.done.set_exception(exc)
+                    if not job.done.done():  # its request was cancelled meanwhile
+                        job.done.set_exception(exc)
             else:
                 for job, row_id in zip(batch, ids, strict=True):
-                    job.done.set_result(row_id)
+                    if not job.done.done():
+                        job.done.set_result(row_id)
 
     def _write(self, batch: list[_Job]) -> list[int | None]:
         """Write the batch in one transaction; after a unique-constraint race, one by one."""
