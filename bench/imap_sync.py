@@ -12,9 +12,11 @@ What it does, and why so:
    them, and opens each folder once (see ``warm``).
 3. Times a bare imapclient fetch of mailbox 1 (EXAMINE, UID SEARCH ALL,
    ``BODY.PEEK[]<0.N>`` in batches of 250), twice, keeping the warm run.
-4. Times ``poll_mailbox``'s first sync of mailbox 1 into SQLite, and the share
-   of it spent in ``store_mail`` (parsing and classifying, the ingest stage's
-   cost, which the bare fetch does not pay).
+4. Times ``poll_mailbox``'s first sync of mailbox 1 into SQLite, and how
+   that time splits: waiting on IMAP, waiting for mail to be parsed and
+   classified (the ingest stage's cost, which the bare fetch does not pay;
+   done by worker processes, see ``watchdog.sources.ingestpool``, while the
+   next batch is fetched), inserting rows; and the workers' CPU and memory.
 5. Brings mailboxes 2..M to "synced" cheaply: their ``folder_sync`` rows are
    seeded from the server's STATUS, as after a first sync (an idle poll reads
    nothing but that state, so the 20,000 message rows do not change its cost).
@@ -36,6 +38,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
+from unittest.mock import patch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -46,9 +49,10 @@ from watchdog.classify import ClassifyContext, load_rules
 from watchdog.config.schema import MailboxConfig
 from watchdog.config.secrets import Secret
 from watchdog.ingest.message import OurIdentity
-from watchdog.ingest.store import Ingestor, ensure_source
-from watchdog.sources import mailsync
+from watchdog.ingest.store import Ingestor, ensure_source, insert_mails
+from watchdog.sources import ingestpool, mailsync
 from watchdog.sources.imap import default_connect
+from watchdog.sources.ingestpool import MailReaders
 from watchdog.storage.engine import make_engine, session_factory
 from watchdog.storage.migrate import upgrade
 from watchdog.storage.models import FolderSync
@@ -57,33 +61,86 @@ NOW = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
 MAX_FETCH = 1_000_000
 SENT_SHARE = 40  # every 40th message is one of our replies, in Sent
 BIG_EVERY = 200  # every 200th message carries a 150 kB attachment
+NEWSLETTER_EVERY = 10  # n % 10 == 1: an English HTML newsletter (about 6 kB)
+ENGLISH_EVERY = 7  # n % 7 == 2: an English customer
+FOLLOW_UP_EVERY = 11  # n % 11 == 5: a windows-1251 follow-up quoting our reply
+
+_NEWSLETTER_ROW = (
+    '<tr><td style="padding:8px;border-bottom:1px solid #eee"><a href="https://mail.test/p/{i}">'
+    '<img src="https://cdn.test/{i}.jpg" width="80" alt=""></a></td><td style="padding:8px">'
+    "<b>Product {i}</b><br>Now only $ {i}9.99 &mdash; free shipping on orders over $50. "
+    '<a href="https://mail.test/p/{i}">Shop now &raquo;</a></td></tr>\r\n'
+)
 
 
 def message(n: int) -> bytes:
-    """A plausible message: customers, notifications, replies; a few with attachments."""
+    """A plausible message; the mix of a shop's order mailbox (percentages of 20,000).
+
+    Russian customers in plain utf-8 (about half), English customers (10 %),
+    windows-1251 follow-ups quoting our reply under an RFC 2047 subject (6 %),
+    shop notifications, half of them multipart/alternative with HTML (30 %),
+    English HTML-only newsletters (7 %), our replies in Sent (2.5 %), and a
+    150 kB PDF attached to every 200th.
+    """
+    common = (f"Date: Mon, 3 Nov 2025 12:00:00 +0300\r\nMessage-ID: <q{n}@mail.ru>\r\n"
+              "MIME-Version: 1.0\r\n")  # fmt: skip
+    plain = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
     if n % SENT_SHARE == 0:
         head = (f"From: Anna <orders@shop.test>\r\nTo: client{n}@mail.ru\r\nSubject: Re: заказ {n}\r\n"
                 f"In-Reply-To: <q{n - 1}@mail.ru>\r\n")  # fmt: skip
-        body = "Добрый день! Заказ отправлен, трек-номер пришлём завтра.\r\n" * 3
+        body = ("Добрый день! Заказ отправлен, трек-номер пришлём завтра.\r\n" * 3
+                + f"\r\n3 ноября 2025 г., 11:02, Клиент <client{n}@mail.ru>:\r\n"
+                + "> Здравствуйте! А подскажите, когда будет доставка?\r\n" * 4)  # fmt: skip
     elif n % 3 == 0:
         head = (
             f"From: noreply@shop-cms.test\r\nTo: orders@shop.test\r\nSubject: Новый заказ #{n}\r\n"
         )
         body = "Автоматическое уведомление: оформлен заказ.\r\n" * 10
+        if n % 2 and n % BIG_EVERY:
+            rows = "".join(f"<tr><td>Товар {i}</td><td>{i * 370} ₽</td></tr>" for i in range(1, 9))
+            html = (f"<html><body><h2>Новый заказ #{n}</h2><table>{rows}</table>"
+                    "<p>Автоматическое уведомление: оформлен заказ.</p></body></html>")  # fmt: skip
+            return (head + common + 'Content-Type: multipart/alternative; boundary="a"\r\n\r\n'
+                    f"--a\r\n{plain}{body}\r\n--a\r\nContent-Type: text/html; charset=utf-8\r\n"
+                    f"Content-Transfer-Encoding: 8bit\r\n\r\n{html}\r\n--a--\r\n").encode()  # fmt: skip
+    elif n % NEWSLETTER_EVERY == 1 and n % BIG_EVERY:
+        rows = "".join(_NEWSLETTER_ROW.format(i=i) for i in range(1, 16))
+        html = ("<!DOCTYPE html><html><head><style>td{font-family:Arial}</style></head><body>"
+                f"<table width=\"600\" align=\"center\">\r\n{rows}</table>"
+                "<p style=\"font-size:11px\">You receive this because you subscribed at mail.test. "
+                "<a href=\"https://mail.test/unsubscribe\">Unsubscribe</a></p></body></html>\r\n")  # fmt: skip
+        head = (f"From: Deals Weekly <news@mail.test>\r\nTo: orders@shop.test\r\n"
+                f"Subject: This week's deals, issue {n}\r\nList-Id: <deals.mail.test>\r\n"
+                "List-Unsubscribe: <https://mail.test/unsubscribe>\r\nPrecedence: bulk\r\n")  # fmt: skip
+        return (head + common + "Content-Type: text/html; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n\r\n" + html).encode()  # fmt: skip
+    elif n % ENGLISH_EVERY == 2:
+        head = (f"From: John Smith <john{n}@gmail.test>\r\nTo: orders@shop.test\r\n"
+                f"Subject: Question about order {n}\r\n")  # fmt: skip
+        body = ("Hello, I ordered a blue jacket last week and it has not arrived yet. "
+                "Could you tell me when it will be delivered?\r\n\r\nThanks,\r\nJohn\r\n"
+                "\r\nSent from my iPhone\r\n")  # fmt: skip
+    elif n % FOLLOW_UP_EVERY == 5 and n % BIG_EVERY:
+        subject = "=?windows-1251?B?UmU6INfl7CDn4Org5yDv8Ojl5OXy?="  # "Re: Чем заказ приедет"
+        head = (f"From: =?windows-1251?B?yuvo5e3y?= <client{n}@yandex.test>\r\n"
+                f"To: orders@shop.test\r\nSubject: {subject}\r\n"
+                f"In-Reply-To: <q{n - 1}@mail.ru>\r\nReferences: <q{n - 2}@mail.ru> <q{n - 1}@mail.ru>\r\n")  # fmt: skip
+        body = ("Спасибо! А можно курьером, а не почтой?\r\n\r\n"
+                + "03.11.2025, 11:02, \"Анна\" <orders@shop.test>:\r\n"
+                + "> Добрый день! Заказ отправлен, трек-номер пришлём завтра.\r\n" * 6)  # fmt: skip
+        text = ("Content-Type: text/plain; charset=windows-1251\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n\r\n")  # fmt: skip
+        return (head + common + text).encode() + body.encode("cp1251")
     else:
         head = (f"From: Клиент <client{n}@mail.ru>\r\nTo: orders@shop.test\r\n"
                 f"Subject: Вопрос по заказу {n}\r\n")  # fmt: skip
         body = "Здравствуйте! А подскажите, когда будет доставка? Спасибо.\r\n" * 8
-    common = (f"Date: Mon, 3 Nov 2025 12:00:00 +0300\r\nMessage-ID: <q{n}@mail.ru>\r\n"
-              "MIME-Version: 1.0\r\n")  # fmt: skip
     if n % BIG_EVERY:
-        text = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-        return (head + common + text + body).encode()
+        return (head + common + plain + body).encode()
     blob = (b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=" * 2 + b"\r\n") * 2000
     multipart = (
         'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
-        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-        f"{body}\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\n"
+        f"{plain}{body}\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\n"
         "Content-Transfer-Encoding: base64\r\n\r\n"
     )
     return (head + common + multipart).encode() + blob + b"--b--\r\n"
@@ -163,19 +220,28 @@ def mailbox_for(server: DovecotServer, user: str, n: int) -> MailboxConfig:
     })  # fmt: skip
 
 
-def timed_store_mail() -> tuple[Callable[..., Any], list[float]]:
-    """Wrap store_mail to add up the time spent parsing and classifying."""
-    spent = [0.0]
-    original = mailsync.store_mail
+def timed(function: Callable[..., Any], spent: list[float]) -> Callable[..., Any]:
+    """Wrap ``function`` to add up the time spent in it."""
 
-    def store_mail(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
         try:
-            return original(*args, **kwargs)
+            return function(*args, **kwargs)
         finally:
             spent[0] += time.perf_counter() - start
 
-    return store_mail, spent
+    return wrapper
+
+
+def kept_readers(opened: list[MailReaders]) -> Callable[..., MailReaders]:
+    """Wrap open_readers to keep every MailReaders the sync opens, for their stats."""
+
+    def open_readers(*args: Any, **kwargs: Any) -> MailReaders:
+        readers = ingestpool.open_readers(*args, **kwargs)
+        opened.append(readers)
+        return readers
+
+    return open_readers
 
 
 def seed_as_synced(server: DovecotServer, sessions: Any, mailbox: MailboxConfig) -> None:
@@ -274,13 +340,15 @@ def measure(server: DovecotServer, users: list[str], workdir: Path) -> None:
         rules=load_rules(),
         context=ClassifyContext(own_domains=frozenset({"shop.test"})),
         ours=OurIdentity(domains=frozenset({"shop.test"})),
+        rule_dirs=(),  # the bundled rules: worker processes can load them too
     )
     boxes = [mailbox_for(server, user, n) for n, user in enumerate(users, 1)]
-    imap_time = [0.0]
-    original = mailsync.store_mail
-    wrapped, ingest = timed_store_mail()
-    mailsync.store_mail = wrapped  # type: ignore[assignment]
-    try:
+    imap_time, insert_time = [0.0], [0.0]
+    opened: list[MailReaders] = []
+    with (
+        patch.object(mailsync, "insert_mails", timed(insert_mails, insert_time)),
+        patch.object(mailsync, "open_readers", kept_readers(opened)),
+    ):
         start = time.perf_counter()
         report = mailsync.poll_mailbox(
             sessions,
@@ -291,20 +359,28 @@ def measure(server: DovecotServer, users: list[str], workdir: Path) -> None:
             connect=timed_connect(imap_time),
         )
         first = time.perf_counter() - start
-    finally:
-        mailsync.store_mail = original  # type: ignore[assignment]
     assert report.ok, report.error
     rss_sync = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"first sync (poll_mailbox):    {first:7.2f} s  = {first / bare:.2f}x bare; "
         f"{report.new} messages stored"
     )
-    print(f"  of which parse + classify:  {ingest[0]:7.2f} s  (store_mail: the ingest stage)")
+    waited = sum(readers.stats.waited for readers in opened)
+    print(f"  of which waiting for parse + classify: {waited:7.2f} s  (the ingest stage)")
     print(
         f"  of which IMAP (reader calls):{imap_time[0]:7.2f} s  = {imap_time[0] / bare:.2f}x bare"
     )
-    storage = first - ingest[0] - imap_time[0]
-    print(f"  the rest (database writes, bookkeeping): {storage:.2f} s")
+    print(f"  of which database inserts:   {insert_time[0]:7.2f} s")
+    rest = first - waited - imap_time[0] - insert_time[0]
+    print(f"  the rest (bookkeeping, handing batches to workers): {rest:.2f} s")
+    in_workers = sum(readers.stats.batches_in_workers for readers in opened)
+    cpu = sum(readers.stats.worker_cpu for readers in opened)
+    peak = max((readers.stats.worker_peak_rss_mb for readers in opened), default=0)
+    workers = max((readers.stats.workers for readers in opened), default=0)
+    print(
+        f"  worker processes: {workers}; {in_workers} batches read there, "
+        f"{cpu:.2f} s CPU in all, peak RSS {peak:.0f} MB each"
+    )
 
     for box in boxes[1:]:
         seed_as_synced(server, sessions, box)

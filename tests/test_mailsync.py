@@ -9,10 +9,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 from tenacity import wait_none
 
 from tests.fixtures.dovecot import MailUser
@@ -30,6 +31,7 @@ from watchdog.sources.imap import (
     MailboxReader,
     default_connect,
 )
+from watchdog.sources.ingestpool import MailReaders, ReadPolicy, open_readers
 from watchdog.sources.mailsync import PollReport, RetryPolicy, batches, poll_mailbox
 from watchdog.storage.engine import make_engine, session_factory
 from watchdog.storage.migrate import upgrade
@@ -221,6 +223,58 @@ def test_first_sync_reads_all_history_in_every_folder(world: World) -> None:
     }  # fmt: skip
     assert len(world.rows()) == 6
     assert report.alarms == []  # history is stored, never alarmed
+
+
+def test_a_backlog_read_in_worker_processes_is_stored_as_in_process(
+    world: World, make_world: Callable[..., World], tmp_path: Any
+) -> None:
+    """Worker processes read a big backlog while the next batch is fetched: same rows, same alarms."""
+    inline = make_world(world.user, f"sqlite:///{tmp_path / 'inline.db'}")
+    watched(world)
+    watched(inline)
+    for n in range(1, 8):
+        world.deliver("INBOX", request(n))
+    world.deliver("INBOX", b"\xff\xfe not a header at all\r\n\x80\x81\r\n")
+    world.deliver("Отправленные", reply(1))
+    world.deliver("Корзина", request(10))
+    world.deliver("Спам", request(11))
+    pooled = Ingestor(INGESTOR.rules, INGESTOR.context, INGESTOR.ours, rule_dirs=())
+
+    opened: list[MailReaders] = []
+
+    def open_and_keep(*args: Any) -> MailReaders:
+        opened.append(open_readers(*args))
+        return opened[-1]
+
+    with (
+        patch("tests.test_mailsync.INGESTOR", pooled),
+        patch("watchdog.sources.mailsync.open_readers", open_and_keep),
+    ):
+        report = world.poll(batch_size=2, reading=ReadPolicy(workers=2, from_backlog=1))
+    expected = inline.poll(batch_size=2, reading=ReadPolicy(workers=0))
+
+    assert sum(readers.stats.batches_in_workers for readers in opened) == 7  # 1 + 4 + 1 + 1
+
+    assert report.ok, report.error
+    assert {r: f.new for r, f in report.folders.items()} == {
+        "sent": 1, "inbox": 8, "trash": 1, "junk": 1,
+    }  # fmt: skip
+    assert report.folders["inbox"].broken == 1
+    assert sorted(report.alarms) == sorted(expected.alarms) and len(report.alarms) == 2
+
+    def rows(w: World) -> list[tuple[Any, ...]]:
+        return [(r.folder, r.uid, r.subject, r.text, r.parse_error, r.direction, r.flags, r.size,
+                 r.classification.category if r.classification else None)
+                for r in _with_classification(w)]  # fmt: skip
+
+    assert rows(world) == rows(inline)
+    assert all(row[-1] is not None for row in rows(world))
+
+
+def _with_classification(world: World) -> list[Message]:
+    with world.sessions() as session:
+        query = select(Message).order_by(Message.id).options(selectinload(Message.classification))
+        return list(session.scalars(query))
 
 
 def test_an_incremental_poll_reads_only_what_is_new(world: World) -> None:

@@ -37,12 +37,14 @@ next successful poll.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 from tenacity.wait import wait_base
 
@@ -50,7 +52,14 @@ from watchdog.alarms import SOURCE_UNREACHABLE, clear_alarms, raise_alarm
 from watchdog.config.schema import MailboxConfig
 from watchdog.errors import SourceError
 from watchdog.ingest.parse import parse_message
-from watchdog.ingest.store import Ingestor, MailLocation, ensure_source, store_mail
+from watchdog.ingest.store import (
+    Arrival,
+    Ingestor,
+    MailLocation,
+    ReadMail,
+    ensure_source,
+    insert_mails,
+)
 from watchdog.sources import mailalarms
 from watchdog.sources.folders import (
     ChosenFolder,
@@ -66,6 +75,13 @@ from watchdog.sources.imap import (
     FolderStatus,
     MailboxReader,
     default_connect,
+)
+from watchdog.sources.ingestpool import (
+    MailBytes,
+    MailReaders,
+    ReadPolicy,
+    WorkerAnswer,
+    open_readers,
 )
 from watchdog.storage.models import Alarm, FolderSync, Message, Source
 
@@ -144,6 +160,7 @@ def poll_mailbox(
     connect: Connect = default_connect,
     retry: RetryPolicy | None = None,
     batch_size: int = DEFAULT_BATCH,
+    reading: ReadPolicy | None = None,
 ) -> PollReport:
     """Read what is new in a mailbox, store it, and return what happened.
 
@@ -155,14 +172,18 @@ def poll_mailbox(
        the outage has lasted longer than ``unreachable_after``.
 
     Never raises SourceError: a failed poll is in the report (and on the
-    source row). Database errors and bugs do propagate.
+    source row). Database errors and bugs do propagate. ``reading`` says when
+    a big backlog is parsed and classified in worker processes (see
+    :mod:`watchdog.sources.ingestpool`).
     """
     report = PollReport(mailbox.name)
     policy = retry or RetryPolicy()
     with session_factory() as session:
         source = ensure_source(session, "mailbox", mailbox.name, now)
         session.commit()
-        job = _Job(session, mailbox, ingestor, source, now, batch_size, report)
+        job = _Job(
+            session, mailbox, ingestor, source, now, batch_size, report, reading or ReadPolicy()
+        )
         try:
             for attempt in _retrying(policy):
                 with attempt:
@@ -187,6 +208,7 @@ class _Job:
     now: datetime
     batch_size: int
     report: PollReport
+    reading: ReadPolicy
     watch: mailalarms.Watch | None = None
 
 
@@ -325,35 +347,83 @@ class _FolderSyncer:
     # -- new mail --------------------------------------------------------------
 
     def _read_new(self, status: FolderStatus) -> None:
+        """Fetch, read and store every new mail, committing batch by batch in UID order.
+
+        With worker processes, the next batches are fetched (and read by the
+        workers) while this one waits for its reads; with none, each batch is
+        fetched, read and stored before the next. Either way a batch is
+        committed together with its last UID, oldest batch first.
+        """
         if status.uidnext is not None and status.uidnext <= self.sync.last_uid + 1:
             return
         sizes = self.reader.list_new(self.sync.last_uid + 1)
         resync = self._has_orphans()
-        for batch in batches(sorted(sizes), sizes, self.job.mailbox.max_fetch_bytes,
-                             self.job.batch_size):  # fmt: skip
-            self._store_batch(batch, sizes, resync)
-            self.sync.last_uid = max(self.sync.last_uid, batch[-1])
-            self._commit()
+        readers = open_readers(self.job.ingestor, len(sizes), self.job.reading)
+        try:
+            # Re-pointing (resync) changes rows as it fetches: no fetching ahead then.
+            ahead = 0 if resync else readers.depth
+            in_flight: deque[_Batch] = deque()
+            for uids in batches(sorted(sizes), sizes, self.job.mailbox.max_fetch_bytes,
+                                self.job.batch_size):  # fmt: skip
+                in_flight.append(self._fetch_batch(uids, sizes, resync, readers))
+                while len(in_flight) > ahead:
+                    self._store_batch(in_flight.popleft(), readers)
+            while in_flight:
+                self._store_batch(in_flight.popleft(), readers)
+        finally:
+            readers.close()
         if status.uidnext is not None:
             # Expunged before we saw them: no need to ask about those UIDs again.
             self.sync.last_uid = max(self.sync.last_uid, status.uidnext - 1)
         if resync:
             self._retire_orphans()
 
-    def _store_batch(self, uids: list[int], sizes: dict[int, int], resync: bool) -> None:
+    def _fetch_batch(
+        self, uids: list[int], sizes: dict[int, int], resync: bool, readers: MailReaders
+    ) -> _Batch:
+        """Fetch a batch and hand it to the readers; a UID expunged meanwhile is left out."""
+        last = uids[-1]
         if resync:
             uids = self._repoint_known(uids)
         fetched = self._fetch_tolerant(uids)
-        arrived: list[Message] = []
+        assert self.sync.uidvalidity is not None
+        arrivals: list[Arrival] = []
+        errors: list[str | None] = []
         for uid in uids:
             got = fetched.get(uid)
             if got is None:
                 continue  # expunged between listing and fetching: nothing to store
-            row = self._store(uid, got, sizes.get(uid, 0))
-            arrived.append(row)
-        self.session.flush()
-        for row in arrived:
-            self._judge_arrival(row)
+            where = MailLocation(self.folder.name, self.folder.role, self.sync.uidvalidity, uid)
+            if isinstance(got, str):
+                arrival = Arrival(where, b"", self.job.now, size=sizes.get(uid) or None)
+                errors.append(f"could not be fetched: {got}"[:2000])
+            else:
+                arrival = Arrival(where, got.raw, got.internal_date or self.job.now, got.flags,
+                                  got.size, got.truncated)  # fmt: skip
+                errors.append(None)
+            arrivals.append(arrival)
+        mails: list[MailBytes] = [(a.raw, self.folder.role) for a in arrivals]
+        return _Batch(last, arrivals, errors, mails, readers.submit(mails))
+
+    def _store_batch(self, batch: _Batch, readers: MailReaders) -> None:
+        """Insert a fetched batch once it is read, judge its arrivals, commit it with its last UID."""
+        reads = readers.result(batch.pending, batch.mails)
+        stored: list[tuple[Arrival, ReadMail]] = []
+        for arrival, read, error in zip(batch.arrivals, reads, batch.errors, strict=True):
+            if error is not None:
+                read = ReadMail({**read.columns, "parse_error": error}, read.category,
+                                read.request, read.rules)  # fmt: skip
+            stored.append((arrival, read))
+            self.pending.new += 1
+            self.pending.broken += read.columns["parse_error"] is not None
+        ids = insert_mails(self.session, self.job.source.id, stored, self.job.now)
+        if self.folder.role in ("trash", "junk"):
+            self._judge_arrivals([
+                row_id for row_id, (_, read) in zip(ids, stored, strict=True)
+                if read.request and read.columns["direction"] != "outgoing"
+            ])  # fmt: skip
+        self.sync.last_uid = max(self.sync.last_uid, batch.last_uid)
+        self._commit()
 
     def _fetch_tolerant(self, uids: list[int]) -> dict[int, FetchedMail | str]:
         """Fetch a batch; if the server refuses it, fetch one by one and keep each refusal.
@@ -378,32 +448,23 @@ class _FolderSyncer:
                 result[uid] = str(exc)
         return result
 
-    def _store(self, uid: int, got: FetchedMail | str, listed_size: int) -> Message:
-        assert self.sync.uidvalidity is not None
-        where = MailLocation(self.folder.name, self.folder.role, self.sync.uidvalidity, uid)
-        now = self.job.now
-        if isinstance(got, str):
-            row = store_mail(self.session, self.job.ingestor, self.job.source.id, where, b"",
-                             received_at=now, now=now, size=listed_size or None)  # fmt: skip
-            row.parse_error = f"could not be fetched: {got}"[:2000]
-            self.pending.broken += 1
-        else:
-            row = store_mail(
-                self.session, self.job.ingestor, self.job.source.id, where, got.raw,
-                received_at=got.internal_date or now, now=now, flags=got.flags,
-                size=got.size, truncated=got.truncated,
-            )  # fmt: skip
-            self.pending.broken += row.parse_error is not None
-        self.pending.new += 1
-        return row
-
-    def _judge_arrival(self, row: Message) -> None:
+    def _judge_arrivals(self, row_ids: list[int]) -> None:
+        """Raise the alarms a request arriving in Trash or Junk calls for (only requests can)."""
         watch = self.job.watch
         assert watch is not None
-        if self.folder.role == "trash":
-            self.pending.note(mailalarms.arrived_in_trash(self.session, watch, row))
-        elif self.folder.role == "junk":
-            self.pending.note(mailalarms.arrived_in_junk(self.session, watch, row))
+        if not row_ids:
+            return
+        query = (
+            select(Message)
+            .where(Message.id.in_(row_ids))
+            .order_by(Message.id)
+            .options(selectinload(Message.classification))
+        )
+        for row in self.session.scalars(query):
+            if self.folder.role == "trash":
+                self.pending.note(mailalarms.arrived_in_trash(self.session, watch, row))
+            else:
+                self.pending.note(mailalarms.arrived_in_junk(self.session, watch, row))
 
     # -- UIDVALIDITY changes ---------------------------------------------------
 
@@ -524,6 +585,17 @@ class _FolderSyncer:
         for start in range(0, len(uids), _IN_CHUNK):
             chunk = uids[start : start + _IN_CHUNK]
             yield from list(self.session.scalars(self._alive().where(Message.uid.in_(chunk))))
+
+
+@dataclass
+class _Batch:
+    """A fetched batch on its way to the database: its mails and their pending reads."""
+
+    last_uid: int
+    arrivals: list[Arrival]
+    errors: list[str | None]  # why each mail could not be fetched, or None
+    mails: list[MailBytes]
+    pending: Future[WorkerAnswer] | None
 
 
 @dataclass
