@@ -19,6 +19,6 @@ setup(
     package_data={
         "watchdog.migrations": ["*.mako", "*.ini"],
         "watchdog.rules": ["*.toml"],
-        "watchdog": ["**/*.toml", "**/*.html", "**/*.txt", "**/*.j2", "**/*.eml"],
+        "watchdog": ["**/*.toml", "**/*.html", "**/*.txt", "**/*.j2", "**/*.eml", "**/*.json"],
     },
 )

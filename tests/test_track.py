@@ -335,3 +335,24 @@ def test_a_case_handled_by_phone_records_who_and_why(session: Session) -> None:
         handle_case(session, case.id, by="anna", reason="again", now=T0)
     with pytest.raises(CaseError, match="no case 999"):
         handle_case(session, 999, by="anna", reason="x", now=T0)
+
+
+def test_a_site_form_mailing_from_our_own_domain_is_a_request(session: Session) -> None:
+    """The story: «Автоматическое сообщение из ...» from noreply@<our domain>, read as ours."""
+    relay = mail(
+        "Магазин <noreply@shop.test>",
+        "orders@shop.test",
+        "Автоматическое сообщение из Магазин",
+        "Сообщение отправлено с формы обратной связи на сайте.\n\n"
+        "Имя: Ольга\nE-mail: olga@mail.ru\nТелефон: +7 916 000-11-22\n"
+        "Сообщение: Здравствуйте! А подскажите, можно ли заказать свечи с гравировкой?",
+        msgid="form-1@shop.test",
+        headers="Auto-Submitted: auto-generated\nReply-To: Ольга <olga@mail.ru>",
+    )
+    deliver(session, relay, at=T0)
+
+    track_new(session, POLICY, T0 + timedelta(minutes=1))
+
+    [case] = the_cases(session)
+    assert case.state == "open"
+    assert "olga@mail.ru" in case.customer

@@ -49,6 +49,7 @@ def _register_commands() -> None:
     from watchdog.cli.cases import cases_command, handle_command
     from watchdog.cli.classify import classify_command
     from watchdog.cli.db import db_app
+    from watchdog.cli.demo import demo_command
     from watchdog.cli.digest import digest_command
     from watchdog.cli.doctor import doctor_command
     from watchdog.cli.run import run_command
@@ -60,6 +61,7 @@ def _register_commands() -> None:
     app.command("cases")(cases_command)
     app.command("handle")(handle_command)
     app.command("digest")(digest_command)
+    app.command("demo")(demo_command)
 
 
 _register_commands()
