@@ -4,8 +4,9 @@ Jobs (each a one-line call into a cycle step, never overlapping itself):
 
 - per mailbox, every ``poll_every``: poll it;
 - per form with an API, every ``api.poll_every``: pull it;
-- every minute: track, look for silence, decide escalations, queue the digest when due;
-- every few seconds: send what the outbox holds;
+- every ``[daemon] tick_every`` (a minute): track, look for silence, decide
+  escalations, queue the digest when due;
+- every ``[daemon] send_every`` (5 s): send what the outbox holds;
 - every ``LEASE_RENEW``: renew the lease.
 
 Only the lease holder runs the work jobs; a second daemon on the same
@@ -41,8 +42,6 @@ log = logging.getLogger(__name__)
 
 LEASE_TTL = timedelta(seconds=90)
 LEASE_RENEW = timedelta(seconds=20)
-TICK_EVERY = timedelta(seconds=60)
-SEND_EVERY = timedelta(seconds=5)
 
 Clock = Callable[[], datetime]
 
@@ -84,8 +83,8 @@ class Daemon:
         for form in self.config.forms:
             if form.api is not None:
                 self._every(form.api.poll_every, self._pull, f"pull:{form.name}", form)
-        self._every(TICK_EVERY, self._tick, "tick")
-        self._every(SEND_EVERY, self._send, "send")
+        self._every(self.config.daemon.tick_every, self._tick, "tick")
+        self._every(self.config.daemon.send_every, self._send, "send")
         self._scheduler.start()
         log.info(
             "watchdog started as %s (%s)", self.holder, "working" if self._holds else "waiting"

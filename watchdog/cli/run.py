@@ -41,10 +41,14 @@ def run_command(
         report = run_cycle(sessions, config, parse_now(now))
         typer.echo(_summary(report))
         raise typer.Exit(RET_OK)
+    stop = _catch_stop_signals()
     daemon = Daemon(config, sessions)
     daemon.start()
     try:
-        _serve(config, sessions) if config.web else _wait_for_signal()
+        if config.web:
+            _serve(config, sessions)
+        else:
+            stop.wait()
     finally:
         daemon.stop()
 
@@ -67,12 +71,18 @@ def _serve(config: Config, sessions: sessionmaker[Session]) -> None:
     server.run()
 
 
-def _wait_for_signal() -> None:
-    """Without [web] there is nothing to serve: wait for SIGTERM or Ctrl-C."""
+def _catch_stop_signals() -> threading.Event:
+    """Turn SIGTERM and Ctrl-C into an event, so the daemon always gets to stop cleanly.
+
+    uvicorn catches both while it serves, and when it has shut down it restores
+    the previous handler and raises the signal again; with Python's default
+    handler that would kill the process before the scheduler finished the send
+    in flight and gave the lease up.
+    """
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    stop.wait()
+    return stop
 
 
 def _summary(report: CycleReport) -> str:
@@ -98,3 +108,6 @@ def _setup_logging(level: str) -> None:
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if level.lower() != "debug":
+        # APScheduler logs every run of every job at INFO: noise, not events.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)

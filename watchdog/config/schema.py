@@ -251,6 +251,15 @@ class ClassifyConfig(_Table):
     """Addresses of our people, whose mail to each other is "staff", not a request."""
 
 
+class DaemonConfig(_Table):
+    """``[daemon]``: how often ``watchdog run`` does its routine work (polling is per source)."""
+
+    tick_every: Duration = timedelta(seconds=60)
+    """How often cases are tracked, escalations decided and the digest checked."""
+    send_every: Duration = timedelta(seconds=5)
+    """How often the outbox is looked at for notifications to send."""
+
+
 class AlarmsConfig(_Table):
     """``[alarms]``: when a source itself is in trouble."""
 
@@ -448,6 +457,7 @@ class Config(_Table):
     digest: DigestConfig = DigestConfig()
     classify: ClassifyConfig = ClassifyConfig()
     alarms: AlarmsConfig = AlarmsConfig()
+    daemon: DaemonConfig = DaemonConfig()
     mailboxes: tuple[MailboxConfig, ...] = Field((), alias="mailbox")
     """The [[mailbox]] tables, in file order."""
     forms: tuple[FormConfig, ...] = Field((), alias="form")
