@@ -356,3 +356,19 @@ def test_a_site_form_mailing_from_our_own_domain_is_a_request(session: Session) 
     [case] = the_cases(session)
     assert case.state == "open"
     assert "olga@mail.ru" in case.customer
+
+
+def test_an_answer_ends_the_alarm_about_the_deleted_request(session: Session) -> None:
+    from watchdog.alarms import REQUEST_DELETED, open_alarms, raise_alarm
+    from watchdog.storage.models import Message
+
+    deliver(session, question(), at=T0)
+    request = session.scalars(select(Message)).one()
+    raise_alarm(session, kind=REQUEST_DELETED, key=str(request.id), now=T0, message_id=request.id)
+    session.commit()
+    deliver(session, reply(), at=T0 + timedelta(hours=5), folder="Sent")
+
+    track_new(session, POLICY, T0 + timedelta(hours=5, minutes=1))
+
+    assert [c.state for c in the_cases(session)] == ["answered"]
+    assert open_alarms(session) == []

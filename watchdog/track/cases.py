@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from watchdog.alarms import REQUEST_DELETED, REQUEST_IN_JUNK
 from watchdog.errors import WatchdogError
-from watchdog.storage.models import Case, CaseEvent, Message, Thread
+from watchdog.storage.models import Alarm, Case, CaseEvent, Message, Thread
 
 
 class CaseError(WatchdogError):
@@ -65,6 +66,7 @@ def answer(session: Session, case: Case, message: Message, now: datetime) -> Non
     case.answered_at = message.received_at
     case.answered_message_id = message.id
     _event(session, case, "answered", message, now)
+    _clear_request_alarms(session, case, now)
 
 
 def note(session: Session, case: Case, kind: str, message: Message | None, now: datetime) -> None:
@@ -81,6 +83,7 @@ def mark_answered_flag(
         case.state = "answered"
         case.answered_at = now
         _event(session, case, "answered_flag_trusted", message, now)
+        _clear_request_alarms(session, case, now)
     else:
         _event(session, case, "marked_answered_no_reply", message, now)
 
@@ -100,7 +103,27 @@ def handle_case(session: Session, case_id: int, *, by: str, reason: str, now: da
     case.state = "handled"
     case.handled_at, case.handled_by, case.handled_reason = now, by, reason.strip()
     _event(session, case, "handled", None, now, actor=by, detail={"reason": reason.strip()})
+    _clear_request_alarms(session, case, now)
     return case
+
+
+def _clear_request_alarms(session: Session, case: Case, now: datetime) -> None:
+    """End the "deleted unanswered" and "in Junk" alarms of a request that got its answer.
+
+    The alarm was about a customer left without a reply; once answered (or
+    handled by phone) the digest must not keep listing them. The alarm may
+    point at any copy of the request (INBOX, Trash, Junk), all in the thread.
+    """
+    in_thread = select(Message.id).where(Message.thread_id == case.thread_id)
+    session.execute(
+        update(Alarm)
+        .where(
+            Alarm.kind.in_((REQUEST_DELETED, REQUEST_IN_JUNK)),
+            Alarm.cleared_at.is_(None),
+            Alarm.message_id.in_(in_thread),
+        )
+        .values(cleared_at=now)
+    )
 
 
 def _event(
