@@ -29,7 +29,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from tests.fixtures.dovecot import PASSWORD, DovecotServer, MailUser

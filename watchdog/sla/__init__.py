@@ -36,6 +36,6 @@ __all__ = [
     "share_elapsed",
 ]
 
-from watchdog.sla.status import SlaSummary, sla_summary  # noqa: E402
+from watchdog.sla.status import SlaSummary, sla_summary
 
 __all__ += ["SlaSummary", "sla_summary"]
