@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.test_web_hooks import NOW, Client, load
-from watchdog.alarms import REQUEST_DELETED, raise_alarm
+import watchdog
+from tests.test_web_hooks import CONFIG, NOW, Client, load
+from watchdog.alarms import REQUEST_DELETED, REQUEST_IN_JUNK, SOURCE_SILENT, raise_alarm
 from watchdog.classify import ClassifyContext, load_rules
 from watchdog.ingest.message import OurIdentity
 from watchdog.ingest.store import Ingestor, MailLocation, ensure_source, store_form, store_mail
 from watchdog.ingest.submission import FormSubmission
+from watchdog.notify.outbox import IN_DOUBT, NOTIFICATION_FAILED
 from watchdog.storage.engine import make_engine, session_factory
 from watchdog.storage.migrate import upgrade
+from watchdog.storage.models import Case, CaseEvent, Message, Outbox, Thread
+from watchdog.track import cases as tracking
 from watchdog.web.app import create_app
+from watchdog.web.i18n import ALARM_KINDS, EVENT_KINDS, UI
 
 INGESTOR = Ingestor(
     rules=load_rules(),
@@ -98,7 +105,7 @@ def stored(sessions: sessionmaker[Session]) -> dict[str, int]:
         pytest.param({"authorization": "Bearer pw"}, id="other-scheme"),
     ],
 )
-@pytest.mark.parametrize("path", ["/", "/messages/1"])
+@pytest.mark.parametrize("path", ["/", "/messages/1", "/cases", "/cases/1"])
 def test_dashboard_asks_for_the_password(
     client: Client, path: str, headers: dict[str, str]
 ) -> None:
@@ -187,3 +194,317 @@ def test_english_dashboard(
     page = Client(create_app(config, sessions)).get("/", headers=OWNER).text
 
     assert "Recent messages" in page and "BROKEN" in page
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+#: Without the RU calendar: 2025-11-03, the day of NOW, is a public holiday there.
+CASES_CONFIG = CONFIG + '\n[sla]\nholidays = "none"\n'
+H = timedelta(hours=1)
+
+
+@pytest.fixture
+def cases_client(tmp_path: Path, sessions: sessionmaker[Session]) -> Client:
+    return Client(create_app(load(tmp_path, CASES_CONFIG), sessions, clock=lambda: NOW))
+
+
+def _open(session: Session, message: Message, customer: str, deadline: timedelta) -> int:
+    thread = Thread(subject_norm=message.subject, created_at=message.received_at)
+    session.add(thread)
+    session.flush()
+    case = tracking.open_case(session, thread, message, customer=customer,
+                              deadline=message.received_at + deadline, now=message.received_at)  # fmt: skip
+    return case.id
+
+
+def _form(session: Session, source_id: int, text: str, at: timedelta) -> Message:
+    submission = FormSubmission(provider="tilda", received_at=NOW - at, name="Мария",
+                                email="maria@yandex.ru", message=text, raw=b"Name=...")  # fmt: skip
+    message = store_form(session, source_id, submission, NOW - at)
+    assert message is not None
+    return message
+
+
+@pytest.fixture
+def cases(sessions: sessionmaker[Session]) -> dict[str, int]:
+    """Three cases at NOW (Monday 12:30 in Moscow); returns their ids.
+
+    - overdue: a mail with a <script> subject, Friday 16:00, deadline Friday 18:00, escalated;
+    - fresh: a form request at 11:45 today, due 13:45, flagged answered without a reply;
+    - handled: a form request at 10:00, a follow-up, then closed after a phone call.
+    """
+    with sessions() as session:
+        form = ensure_source(session, "form", "contact", NOW)
+        mailbox = ensure_source(session, "mailbox", "orders", NOW)
+        friday = NOW - 68 * H - 30 * timedelta(minutes=1)  # 2025-10-31 16:00 MSK
+        xss = store_mail(session, INGESTOR, mailbox.id, MailLocation("INBOX", "inbox", 7, 2),
+                         XSS_MAIL, received_at=friday, now=friday)  # fmt: skip
+        overdue = _open(session, xss, "Mallory <mallory@evil.test>", 2 * H)
+        session.add(CaseEvent(case_id=overdue, at=friday + 3 * H, kind="escalated",
+                              detail={"step": 1, "repeat": 0, "notify": "owner"}))  # fmt: skip
+
+        fresh_message = _form(
+            session, form.id, "Есть ли доставка в Казань?", 45 * timedelta(minutes=1)
+        )
+        fresh = _open(session, fresh_message, "Мария <maria@yandex.ru>", 2 * H)
+        case = session.get(Case, fresh)
+        assert case is not None
+        tracking.mark_answered_flag(session, case, fresh_message, trusted=False, now=NOW)
+
+        first = _form(session, form.id, "Перезвоните мне", 150 * timedelta(minutes=1))
+        handled = _open(session, first, "Мария <maria@yandex.ru>", 2 * H)
+        again = _form(session, form.id, "Ну что там?", 2 * H)
+        case = session.get(Case, handled)
+        assert case is not None
+        tracking.follow_up(session, case, again, NOW - 2 * H)
+        tracking.handle_case(session, handled, by="anna", reason="перезвонили <b>по телефону</b>",
+                             now=NOW - 90 * timedelta(minutes=1))  # fmt: skip
+        session.commit()
+        return {"overdue": overdue, "fresh": fresh, "handled": handled, "xss_message": xss.id,
+                "first_message": first.id, "again_message": again.id}  # fmt: skip
+
+
+def test_cases_page_lists_open_cases_with_overdue_highlighted(
+    cases_client: Client, cases: dict[str, int]
+) -> None:
+    response = cases_client.get("/cases", headers=OWNER)
+
+    assert response.status_code == 200
+    page = response.text
+    assert f'href="/cases/{cases["overdue"]}"' in page
+    assert f'href="/cases/{cases["fresh"]}"' in page
+    assert f'href="/cases/{cases["handled"]}"' not in page  # open is the default filter
+    assert page.count('class="badge overdue">ПРОСРОЧЕНО<') == 1
+    assert "2025-10-31 16:00" in page and "2025-10-31 18:00" in page  # received, deadline in MSK
+    assert "5 ч 30 мин" in page  # Fri 16:00-18:00 and Mon 09:00-12:30, business time
+    assert "0 ч 45 мин" in page
+    assert "Mallory &lt;mallory@evil.test&gt;" in page and "orders" in page
+    assert "отмечено как отвеченное, но ответа не нашли" in page
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [("overdue", {"overdue"}), ("handled", {"handled"}), ("answered", set()),
+     ("all", {"overdue", "fresh", "handled"})],
+)  # fmt: skip
+def test_cases_filter_by_state(
+    cases_client: Client, cases: dict[str, int], state: str, shown: set[str]
+) -> None:
+    page = cases_client.get(f"/cases?state={state}", headers=OWNER).text
+
+    listed = {
+        name for name in ("overdue", "fresh", "handled") if f'href="/cases/{cases[name]}"' in page
+    }
+    assert listed == shown
+
+
+def test_unknown_cases_filter_is_400_and_names_the_choices(
+    cases_client: Client, cases: dict[str, int]
+) -> None:
+    response = cases_client.get("/cases?state=<b>late</b>", headers=OWNER)
+
+    assert response.status_code == 400
+    assert "«&lt;b&gt;late&lt;/b&gt;»" in response.text
+    assert 'href="/cases?state=overdue"' in response.text
+    assert f'href="/cases/{cases["overdue"]}"' not in response.text
+
+
+def test_sla_summary_is_on_the_front_page_and_the_cases_page(
+    cases_client: Client, cases: dict[str, int]
+) -> None:
+    for path in ("/", "/cases?state=handled"):
+        page = cases_client.get(path, headers=OWNER).text
+        assert "Ждут ответа: <strong>2</strong>" in page
+        assert "просрочено: 1" in page
+        assert "самое старое — с 2025-10-31 18:00" in page
+
+
+def test_case_page_shows_the_history_in_order_with_the_handled_reason(
+    cases_client: Client, cases: dict[str, int]
+) -> None:
+    response = cases_client.get(f"/cases/{cases['handled']}", headers=OWNER)
+
+    assert response.status_code == 200
+    page = response.text
+    opened = page.index(EVENT_KINDS["ru"]["opened"])
+    again = page.index(EVENT_KINDS["ru"]["follow_up"])
+    handled = page.index(
+        EVENT_KINDS["ru"]["handled"] + " (anna): перезвонили &lt;b&gt;по телефону&lt;/b&gt;"
+    )
+    assert opened < again < handled
+    assert page.index(f'href="/messages/{cases["first_message"]}"') < page.index(
+        f'href="/messages/{cases["again_message"]}"'
+    )
+    assert "закрыто без письма" in page
+    assert "watchdog handle" not in page  # already closed
+
+
+def test_open_case_page_says_how_to_close_it_without_email(
+    cases_client: Client, cases: dict[str, int]
+) -> None:
+    page = cases_client.get(f"/cases/{cases['overdue']}", headers=OWNER).text
+
+    assert f'watchdog handle {cases["overdue"]} --reason "..."' in page
+    assert "Эскалация: написали владельцу" in page
+    assert "5 ч 30 мин" in page
+
+
+def test_case_subject_is_escaped(cases_client: Client, cases: dict[str, int]) -> None:
+    for path in ("/cases", f"/cases/{cases['overdue']}"):
+        page = cases_client.get(path, headers=OWNER).text
+        assert "<script>" not in page
+        assert "&lt;script&gt;alert(&#39;subject&#39;)&lt;/script&gt; order" in page
+
+
+def test_unknown_case_is_404(cases_client: Client, cases: dict[str, int]) -> None:
+    response = cases_client.get("/cases/999", headers=OWNER)
+
+    assert response.status_code == 404
+    assert "Такого обращения нет." in response.text
+
+
+def test_english_cases_page(
+    tmp_path: Path, sessions: sessionmaker[Session], cases: dict[str, int]
+) -> None:
+    config = load(tmp_path, CASES_CONFIG.replace("[owner]\n", '[owner]\nlanguage = "en"\n'))
+    client = Client(create_app(config, sessions, clock=lambda: NOW))
+
+    page = client.get("/cases", headers=OWNER).text
+    detail = client.get(f"/cases/{cases['overdue']}", headers=OWNER).text
+
+    assert "OVERDUE" in page and "5 h 30 min" in page and "marked answered, no reply found" in page
+    assert "Escalated: the owner was told" in detail
+
+
+# --- metrics ----------------------------------------------------------------------------------
+
+
+def test_metrics_count_cases_alarms_and_the_outbox_at_scrape_time(
+    cases_client: Client, sessions: sessionmaker[Session], cases: dict[str, int]
+) -> None:
+    with sessions() as session:
+        for key in ("1", "2"):
+            raise_alarm(session, kind=NOTIFICATION_FAILED, key=key, now=NOW)
+        cleared = raise_alarm(session, kind=SOURCE_SILENT, key="x", now=NOW)
+        assert cleared is not None
+        cleared.cleared_at = NOW
+        for n, (status, error) in enumerate(
+            [
+                ("pending", None),
+                ("pending", "timeout"),
+                ("sent", f"{IN_DOUBT}: resent"),
+                ("failed", "550"),
+            ]
+        ):
+            session.add(Outbox(kind="alarm", channel="email", recipient="owner@shop.test",
+                               message_id_header=f"<{n}@watchdog>", status=status, last_error=error,
+                               next_attempt_at=NOW, created_at=NOW))  # fmt: skip
+        session.commit()
+
+    text = cases_client.get("/metrics").text  # no password: counts only
+
+    assert "\nwatchdog_cases_open 2.0\n" in text
+    assert "\nwatchdog_cases_overdue 1.0\n" in text
+    assert "\nwatchdog_alarms_open 2.0\n" in text
+    assert "\nwatchdog_outbox_pending 2.0\n" in text
+    assert "\nwatchdog_notifications_in_doubt_total 1.0\n" in text
+    assert "maria" not in text and "Mallory" not in text
+
+
+def test_metrics_on_an_empty_database_are_zero(client: Client) -> None:
+    text = client.get("/metrics").text
+
+    for name in ("cases_open", "cases_overdue", "alarms_open", "outbox_pending",
+                 "notifications_in_doubt_total"):  # fmt: skip
+        assert f"\nwatchdog_{name} 0.0\n" in text
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+def test_every_table_of_words_has_the_same_keys_in_both_languages() -> None:
+    for table in (UI, ALARM_KINDS, EVENT_KINDS):
+        assert table["ru"].keys() == table["en"].keys()
+
+
+def test_every_alarm_kind_raised_in_the_code_has_words() -> None:
+    kinds = alarm_kinds_raised()
+
+    seen = {REQUEST_DELETED, REQUEST_IN_JUNK, SOURCE_SILENT, NOTIFICATION_FAILED}
+    assert seen <= kinds  # the scan finds the kinds we know of
+    for lang in ("ru", "en"):
+        missing = kinds - ALARM_KINDS[lang].keys()
+        assert not missing, f"alarm kinds without {lang} words: {sorted(missing)}"
+
+
+def test_every_case_event_kind_written_by_the_code_has_words() -> None:
+    written = {"opened", "follow_up", "answered", "auto_ack", "internal", "marked_answered_no_reply",
+               "answered_flag_trusted", "handled", "escalated"}  # fmt: skip
+    assert EVENT_KINDS["ru"].keys() == EVENT_KINDS["en"].keys() == written
+
+
+def alarm_kinds_raised() -> set[str]:
+    """Return every ``kind`` passed to ``raise_alarm`` anywhere in the package.
+
+    A kind is a string literal, a module-level constant, or a parameter of the
+    calling function, followed to that function's own callers. Anything else
+    fails the scan, so a new way of passing a kind cannot hide one.
+    """
+    trees = [ast.parse(path.read_text(encoding="utf-8"))
+             for path in Path(watchdog.__file__).parent.rglob("*.py")]  # fmt: skip
+    constants = {
+        target.id: node.value.value
+        for tree in trees
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }  # fmt: skip
+    functions = [node for tree in trees for node in ast.walk(tree)
+                 if isinstance(node, ast.FunctionDef)]  # fmt: skip
+
+    def calls_to(name: str) -> list[tuple[ast.Call, ast.FunctionDef | None]]:
+        found = []
+        for tree in trees:
+            outer = {id(call): func for func in functions for call in ast.walk(func)
+                     if isinstance(call, ast.Call)}  # fmt: skip
+            for call in ast.walk(tree):
+                if isinstance(call, ast.Call) and _called(call) == name:
+                    found.append((call, outer.get(id(call))))
+        return found
+
+    def resolve(value: ast.expr, where: ast.FunctionDef | None, depth: int = 0) -> set[str]:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return {value.value}
+        assert isinstance(value, ast.Name) and depth < 3, ast.unparse(value)
+        if value.id in constants:
+            return {constants[value.id]}
+        assert where is not None, f"cannot resolve {value.id}"
+        params = [arg.arg for arg in where.args.posonlyargs + where.args.args]
+        kinds: set[str] = set()
+        for call, caller in calls_to(where.name):
+            given = {kw.arg: kw.value for kw in call.keywords}
+            if value.id in given:
+                kinds |= resolve(given[value.id], caller, depth + 1)
+            else:
+                kinds |= resolve(call.args[params.index(value.id)], caller, depth + 1)
+        return kinds
+
+    kinds: set[str] = set()
+    for call, where in calls_to("raise_alarm"):
+        given = {kw.arg: kw.value for kw in call.keywords}
+        kinds |= resolve(given["kind"], where)
+    return kinds
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    return (
+        func.id
+        if isinstance(func, ast.Name)
+        else func.attr
+        if isinstance(func, ast.Attribute)
+        else ""
+    )

@@ -56,10 +56,11 @@ def list_cases(
 ) -> list[CaseRow]:
     """Return up to ``limit`` cases in ``state`` with their business time waited."""
     rows = session.execute(case_query(state, now).limit(limit)).all()
-    return [_row(case, source, config, now) for case, source in rows]
+    return [case_row(case, source, config, now) for case, source in rows]
 
 
-def _row(case: Case, source: str, config: Config, now: datetime) -> CaseRow:
+def case_row(case: Case, source: str, config: Config, now: datetime) -> CaseRow:
+    """Return one case as the listing shows it: its source's SLA, its business time waited."""
     closed = case.answered_at or case.handled_at
     configured = {s.name for s in config.sources}
     sla = config.sla_for(source) if source in configured else config.sla

@@ -2,6 +2,7 @@
 
 ``create_app(config, session_factory, clock=...)`` (in ``app``) builds the
 FastAPI application; each area is a router of its own module: ``hooks``
-(POST /hooks/{form}), ``health`` (GET /healthz), ``metrics`` (GET /metrics)
-and ``dashboard`` (the pages under /, behind ``auth``).
+(POST /hooks/{form}), ``health`` (GET /healthz), ``metrics`` (GET /metrics),
+``dashboard`` (the front page and messages) and ``cases`` (/cases), both
+behind ``auth``; ``pages`` holds what the pages share.
 """

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from watchdog import __version__
 from watchdog.config import Config
-from watchdog.web import dashboard, health, hooks, metrics
+from watchdog.web import cases, dashboard, health, hooks, metrics
 from watchdog.web.context import Clock, WebContext, utc_now
 from watchdog.web.metrics import Metrics
 from watchdog.web.writer import FormWriter
@@ -24,7 +24,7 @@ from watchdog.web.writer import FormWriter
 def create_app(
     config: Config, session_factory: Callable[[], Session], *, clock: Clock = utc_now
 ) -> FastAPI:
-    """Return the app serving /hooks/{form}, /healthz, /metrics and the dashboard under /.
+    """Return the app serving /hooks/{form}, /healthz, /metrics and the dashboard (/, /cases).
 
     ``session_factory`` opens a database session (``storage.engine.session_factory``);
     ``clock`` returns the current time as an aware UTC datetime.
@@ -44,6 +44,6 @@ def create_app(
         forms={form.name: form for form in config.forms},
         writer=FormWriter(session_factory),
     )
-    for module in (hooks, health, metrics, dashboard):
+    for module in (hooks, health, metrics, dashboard, cases):
         app.include_router(module.router)
     return app

@@ -1,4 +1,4 @@
-"""The owner's dashboard: open alarms and recent messages, and one message in detail.
+"""The owner's front page (SLA summary, open alarms, recent messages) and one message in detail.
 
 Handlers read the database in a worker thread, turn rows into small view
 records here (formatting, translating, trimming), and hand them to Jinja2
@@ -14,14 +14,12 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
-from pathlib import Path
+from datetime import tzinfo
 from typing import Any
 
 import nh3
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 from starlette.concurrency import run_in_threadpool
@@ -30,24 +28,11 @@ from watchdog.alarms import open_alarms
 from watchdog.storage.models import Alarm, Message, Source
 from watchdog.web.auth import require_owner
 from watchdog.web.context import WebContext, web_context
-from watchdog.web.i18n import ALARM_KINDS, UI
+from watchdog.web.i18n import ALARM_KINDS
+from watchdog.web.pages import SummaryView, local, render, summary_view
 
 RECENT = 100  # messages listed on the front page
 SNIPPET_CHARS = 160
-
-#: Defence in depth on pages full of strangers' text: no scripts, no frames, no caching.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-}
-
-_TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-)
 
 router = APIRouter(dependencies=[Depends(require_owner)])
 
@@ -79,10 +64,10 @@ class AlarmRow:
 
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request) -> HTMLResponse:
-    """The front page: open alarms at the top, then the most recent messages."""
+    """The front page: the SLA summary and open alarms at the top, then the recent messages."""
     ctx = web_context(request)
-    alarms, messages = await run_in_threadpool(_front_page, ctx)
-    return _render(ctx, "index.html", alarms=alarms, messages=messages)
+    summary, alarms, messages = await run_in_threadpool(_front_page, ctx)
+    return render(ctx, "index.html", summary=summary, alarms=alarms, messages=messages)
 
 
 @router.get("/messages/{message_id}", response_class=HTMLResponse)
@@ -91,13 +76,15 @@ async def message(message_id: int, request: Request) -> HTMLResponse:
     ctx = web_context(request)
     detail = await run_in_threadpool(_message_detail, ctx, message_id)
     if detail is None:
-        return _render(ctx, "missing.html", status_code=404)
-    return _render(ctx, "message.html", **detail)
+        return render(ctx, "missing.html", status_code=404)
+    return render(ctx, "message.html", **detail)
 
 
-def _front_page(ctx: WebContext) -> tuple[list[AlarmRow], list[MessageRow]]:
+def _front_page(ctx: WebContext) -> tuple[SummaryView, list[AlarmRow], list[MessageRow]]:
     zone, lang = ctx.config.sla.timezone, ctx.config.owner.language
+    now = ctx.clock()
     with ctx.sessions() as session:
+        summary = summary_view(session, now, zone)
         alarms = [_alarm_row(alarm, zone, lang) for alarm in open_alarms(session)]
         query = (
             select(Message, Source.name)
@@ -107,7 +94,7 @@ def _front_page(ctx: WebContext) -> tuple[list[AlarmRow], list[MessageRow]]:
             .limit(RECENT)
         )
         rows = [_message_row(row, source, zone) for row, source in session.execute(query)]
-    return alarms, rows
+    return summary, alarms, rows
 
 
 def _message_detail(ctx: WebContext, message_id: int) -> dict[str, Any] | None:
@@ -140,7 +127,7 @@ def _message_row(row: Message, source: str, zone: tzinfo) -> MessageRow:
     verdict = row.classification
     return MessageRow(
         id=row.id,
-        received=_local(row.received_at, zone),
+        received=local(row.received_at, zone),
         source=source,
         sender=_sender(row),
         subject=row.subject,
@@ -159,7 +146,7 @@ def _header_lines(row: Message, zone: tzinfo) -> list[tuple[str, str]]:
         ("cc", _addresses(row.cc_addrs)),
         ("reply_to", _addresses(row.reply_to)),
         ("phone", row.phone or ""),
-        ("sent", _local(row.sent_at, zone) if row.sent_at else ""),
+        ("sent", local(row.sent_at, zone) if row.sent_at else ""),
         ("folder", row.folder or ""),
         ("direction", row.direction),
         ("submission_id", row.form_submission_id or ""),
@@ -170,7 +157,7 @@ def _header_lines(row: Message, zone: tzinfo) -> list[tuple[str, str]]:
 
 def _alarm_row(alarm: Alarm, zone: tzinfo, lang: str) -> AlarmRow:
     return AlarmRow(
-        raised=_local(alarm.raised_at, zone),
+        raised=local(alarm.raised_at, zone),
         what=ALARM_KINDS[lang].get(alarm.kind, alarm.kind),
         detail=alarm.detail or "",
         message_id=alarm.message_id,
@@ -190,11 +177,6 @@ def _addresses(items: list[dict[str, str]]) -> str:
     )
 
 
-def _local(moment: datetime, zone: tzinfo) -> str:
-    """Show a stored UTC time in the business's time zone (where the owner reads it)."""
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
 def plain_text(text: str) -> str:
     """Return ``text`` with any HTML reduced to its text; plain text comes back unchanged.
 
@@ -210,9 +192,3 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     """Return the start of ``text`` as one plain line of at most ``limit`` characters."""
     line = re.sub(r"\s+", " ", plain_text(text)).strip()
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
-
-
-def _render(ctx: WebContext, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
-    lang = ctx.config.owner.language
-    page = _TEMPLATES.get_template(template).render(lang=lang, ui=UI[lang], **values)
-    return HTMLResponse(page, status_code=status_code, headers=SECURITY_HEADERS)
