@@ -302,6 +302,25 @@ def test_young_cases_are_not_even_loaded(shop: Shop) -> None:
         assert list(ids) == [old]
 
 
+def test_a_checked_case_is_not_loaded_again_until_its_next_step_can_be_due(shop: Shop) -> None:
+    from watchdog.escalate.decide import candidate_condition, reset_schedule
+
+    case = shop.open_case("Eve <eve@example.com>", at(5, 10), at(5, 12))
+    shop.tick(at(5, 12, 30))  # the team step fired; the owner step is due at 14:00
+
+    def candidates(now: datetime) -> list[int]:
+        with shop.sessions() as session:
+            return list(
+                session.scalars(select(Case.id).where(candidate_condition(shop.config, now)))
+            )
+
+    assert candidates(at(5, 13)) == []
+    assert candidates(at(5, 14)) == [case]
+    with shop.sessions() as session:
+        reset_schedule(session)  # a restart: the config may have changed
+    assert candidates(at(5, 13)) == [case]
+
+
 TELEGRAM_POLICY = """
 [[escalation.step]]
 after = "100%"

@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from watchdog.config import EscalationStep, Shift
-from watchdog.escalate.policy import CaseClock, DueStep, due_steps, earliest_age, first_due
+from watchdog.escalate.policy import (
+    CaseClock,
+    DueStep,
+    due_steps,
+    earliest_age,
+    first_due,
+    next_due,
+)
 from watchdog.sla import BusinessCalendar
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -115,3 +122,24 @@ def test_earliest_age_is_the_shortest_step_in_wall_time() -> None:
     assert earliest_age((TEAM, OWNER), 2 * HOURS) == 2 * HOURS
     assert earliest_age((step("50%"), OWNER), 2 * HOURS) == HOURS
     assert earliest_age((step("20m"), OWNER), 2 * HOURS) == timedelta(minutes=20)
+
+
+def test_the_next_moment_is_the_first_step_before_the_deadline() -> None:
+    assert next_due(CASE, POLICY, SHOP, at(5, 11)) == at(5, 12)
+
+
+def test_the_next_moment_after_the_last_step_is_its_next_repeat() -> None:
+    # The owner step (200 %) fired at 14:00; it repeats every 4 business hours: 18:00.
+    assert next_due(CASE, POLICY, SHOP, at(5, 14, 30)) == at(5, 18)
+
+
+def test_there_is_no_next_moment_once_every_step_has_fired_without_repeat() -> None:
+    once = (TEAM, step("200%", "owner"))
+
+    assert next_due(CASE, once, SHOP, at(5, 15)) is None
+
+
+def test_there_is_no_next_moment_for_a_closed_case() -> None:
+    answered = CaseClock(received_at=at(5, 10), deadline_at=at(5, 12), state="answered")
+
+    assert next_due(answered, POLICY, SHOP, at(5, 11)) is None

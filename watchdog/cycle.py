@@ -1,7 +1,8 @@
 """The watchdog's steps, for ``run --once`` (all of them, in order) and the daemon (each on its timer).
 
-1. ``register_sources``: every configured source has its row, so "silent
-   since" counts from the day watching began, even for a form never used;
+1. ``start``: every configured source has its row, so "silent since" counts
+   from the day watching began, even for a form never used; and each open
+   case's next escalation moment is recomputed (the config may have changed);
 2. ``poll_mailboxes`` and ``pull_forms``: bring in what is new (a failing
    source is reported and alarmed, never stops the others);
 3. ``tick``: track (threads, cases), look for silence, decide the due
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from watchdog.config import Config
 from watchdog.digest.schedule import queue_digest
-from watchdog.escalate.decide import EscalationReport, decide_escalations
+from watchdog.escalate.decide import EscalationReport, decide_escalations, reset_schedule
 from watchdog.ingest.store import Ingestor, ensure_source, ingestor_for
 from watchdog.notify.channels import Channel, channels_from_config
 from watchdog.notify.outbox import handle_one_outbox
@@ -81,6 +82,17 @@ def register_sources(session_factory: SessionFactory, config: Config, now: datet
         for form in config.forms:
             ensure_source(session, "form", form.name, now)
         session.commit()
+
+
+def start(session_factory: SessionFactory, config: Config, now: datetime) -> None:
+    """What a starting process does first: register the sources, forget stale schedules.
+
+    The escalation steps or a calendar may have changed in the config since
+    the last run, so each open case's next escalation moment is computed anew.
+    """
+    register_sources(session_factory, config, now)
+    with session_factory() as session:
+        reset_schedule(session)
 
 
 def poll_mailboxes(
@@ -184,7 +196,7 @@ def run_cycle(
     """Run every step once, in order, at ``now``; return what each did."""
     edges = edges or Edges()
     report = CycleReport()
-    register_sources(session_factory, config, now)
+    start(session_factory, config, now)
     ingestor = ingestor or ingestor_for(config)
     report.polls = poll_mailboxes(session_factory, config, ingestor, now, edges)
     report.pulls = pull_forms(session_factory, config, now, edges)

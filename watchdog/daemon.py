@@ -75,7 +75,7 @@ class Daemon:
 
     def start(self) -> None:
         """Register every job and start the scheduler in its own threads."""
-        cycle.register_sources(self.sessions, self.config, self.clock())
+        cycle.start(self.sessions, self.config, self.clock())
         self._renew_lease()
         self._every(LEASE_RENEW, self._renew_lease, "lease")
         for mailbox in self.config.mailboxes:

@@ -45,15 +45,15 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from watchdog.config.schema import Config, EscalationStep, SlaConfig
 from watchdog.errors import WatchdogError
-from watchdog.escalate.policy import CaseClock, DueStep, due_steps, earliest_age
+from watchdog.escalate.policy import CaseClock, DueStep, due_steps, earliest_age, next_due
 from watchdog.notify.email import (
     Audience,
     WaitingCase,
@@ -65,6 +65,9 @@ from watchdog.sla import BusinessCalendar, calendar_for
 from watchdog.storage.models import Case, CaseEvent, Escalation, Message, Outbox, Source
 
 log = logging.getLogger(__name__)
+
+#: Stored as a case's next escalation moment when no step is left to fire.
+NEVER_ESCALATES = datetime(9999, 12, 31, tzinfo=UTC)
 
 _CHUNK = 500  # ids per IN (...) list
 
@@ -105,20 +108,45 @@ def decide_escalations(session: Session, config: Config, now: datetime) -> Escal
 
     The steps are numbered in the module docstring.
     """
-    plan = plan_escalations(session, config, now)
+    upcoming: dict[int, datetime] = {}
+    plan = plan_escalations(session, config, now, upcoming=upcoming)
     report = record_escalations(session, config, plan, now)
+    _reschedule(session, upcoming)
     session.commit()
     return report
+
+
+def reset_schedule(session: Session) -> None:
+    """Forget every open case's next escalation moment, so the next tick computes it anew.
+
+    Called when a process starts: the escalation steps or the calendars may
+    have changed in the config since the moments were stored.
+    """
+    session.execute(update(Case).where(Case.state == "open").values(next_escalation_at=None))
+    session.commit()
+
+
+def _reschedule(session: Session, upcoming: dict[int, datetime]) -> None:
+    """Store when each checked case can next have a step due (NEVER_ESCALATES if never)."""
+    for case_id, moment in upcoming.items():
+        session.execute(update(Case).where(Case.id == case_id).values(next_escalation_at=moment))
 
 
 # --- 1 and 2: what is due -----------------------------------------------------------
 
 
-def plan_escalations(session: Session, config: Config, now: datetime) -> list[Planned]:
+def plan_escalations(
+    session: Session,
+    config: Config,
+    now: datetime,
+    *,
+    upcoming: dict[int, datetime] | None = None,
+) -> list[Planned]:
     """Return the notifications due at ``now`` and not recorded, in (case, step, repeat) order.
 
     Reads only. A case whose calendar cannot be computed is logged and
-    skipped, so one bad case never stops the others.
+    skipped, so one bad case never stops the others. ``upcoming``, when
+    given, is filled with each checked case's next due moment.
     """
     steps = config.escalation.steps
     candidates = session.execute(
@@ -131,9 +159,10 @@ def plan_escalations(session: Session, config: Config, now: datetime) -> list[Pl
     plan: list[Planned] = []
     for case, source in candidates:
         try:
-            due = due_steps(
-                _clock(case), steps, source_calendar(config, source), now, recorded.get(case.id, ())
-            )
+            calendar = source_calendar(config, source)
+            due = due_steps(_clock(case), steps, calendar, now, recorded.get(case.id, ()))
+            if upcoming is not None:
+                upcoming[case.id] = next_due(_clock(case), steps, calendar, now) or NEVER_ESCALATES
         except WatchdogError as exc:  # e.g. NoWorkingTimeError: a calendar that never opens
             log.error("case %s: cannot check escalation steps: %s", case.id, exc)
             continue
@@ -152,7 +181,10 @@ def candidate_condition(config: Config, now: datetime) -> ColumnElement[bool]:
     if early:
         age = earliest_age(early, shortest_first_response(config))
         conditions.append(Case.received_at <= now - age)
-    return or_(*conditions) if conditions else false()
+    if not conditions:
+        return false()
+    scheduled = or_(Case.next_escalation_at.is_(None), Case.next_escalation_at <= now)
+    return and_(scheduled, or_(*conditions))
 
 
 def shortest_first_response(config: Config) -> timedelta:

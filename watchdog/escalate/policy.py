@@ -138,3 +138,25 @@ def _highest_recorded(recorded: Iterable[tuple[int, int]]) -> Mapping[int, int]:
     for index, number in recorded:
         highest[index] = max(number, highest.get(index, -1))
     return highest
+
+
+def next_due(
+    case: CaseClock, steps: Sequence[EscalationStep], calendar: BusinessCalendar, now: datetime
+) -> datetime | None:
+    """Return the earliest instant after ``now`` at which a new notification falls due, or None.
+
+    None when the case waits no more, or every step has fired and none
+    repeats. The decider stores this on the case, so that a tick looks only
+    at the cases whose moment has come instead of re-checking every overdue one.
+    """
+    if case.state != "open":
+        return None
+    upcoming = []
+    for step in steps:
+        first = first_due(step, case, calendar)
+        if first > now:
+            upcoming.append(first)
+        elif step.repeat is not None and step.repeat > _ZERO:
+            number, _ = latest_repeat(step, first, calendar, now)
+            upcoming.append(calendar.add(first, (number + 1) * step.repeat))
+    return min(upcoming, default=None)

@@ -312,6 +312,7 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index(None, "state", "deadline_at"),
+        Index(None, "state", "next_escalation_at"),
         Index(None, "thread_id"),
         _one_of("state", CASE_STATES),
     )
@@ -331,6 +332,9 @@ class Case(Base):
     handled_by: Mapped[str | None] = mapped_column(Text)
     handled_reason: Mapped[str | None] = mapped_column(Text)
     marked_answered_no_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the next escalation step can fall due: NULL until the decider has looked
+    # (or after a restart reset it), NEVER_ESCALATES when no step is left.
+    next_escalation_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     events: Mapped[list[CaseEvent]] = relationship(
