@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.fixtures.dovecot import MailUser
+from tests.fixtures.smtp import SmtpServer
 from watchdog.cli import app
 from watchdog.storage.migrate import migration_status
 
@@ -113,15 +114,20 @@ def test_doctor_names_the_unset_variable_and_never_a_secret(
 
 
 def test_doctor_reports_a_good_config_a_fresh_database_and_the_folders_it_chose(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mailbox_user: MailUser
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mailbox_user: MailUser,
+    smtp_server: SmtpServer,
 ) -> None:
     mailbox_user.create_folder("Отправленные", special_use="\\Sent")
     monkeypatch.setenv("WATCHDOG_ORDERS_PASSWORD", mailbox_user.password)
-    config = write(tmp_path, at_dovecot(GOOD, mailbox_user))
+    config = write(tmp_path, at_relay(at_dovecot(GOOD, mailbox_user), smtp_server))
 
     code, out, err = run("--config", str(config), "doctor")
 
     assert code == 0, out + err
+    assert f"ok   mail relay 127.0.0.1:{smtp_server.port}: connected (no encryption)" in out
+    assert smtp_server.messages == [], "doctor must not send anything"
     assert "ok   config: valid: 1 mailbox(es), 0 form(s)" in out
     assert "pending (applied at start" in out
     assert "Отправленные" in out
@@ -139,6 +145,34 @@ def test_doctor_fails_a_mailbox_whose_password_is_refused(
     assert code == 1
     assert "FAIL mailbox orders" in out
     assert "not-the-password" not in out
+
+
+def test_doctor_says_when_the_relay_refuses_the_login(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer
+) -> None:
+    monkeypatch.setenv("WATCHDOG_ORDERS_PASSWORD", "secret")
+    monkeypatch.setenv("WATCHDOG_SMTP_PASSWORD", "wrong-relay-password")
+    text = at_relay(GOOD, smtp_server).replace(
+        'security = "none"\nfrom =',
+        f'security = "none"\nusername = "{smtp_server.username}"\n'
+        'password_env = "WATCHDOG_SMTP_PASSWORD"\nfrom =',
+        1,
+    )
+    config = write(tmp_path, text)
+
+    code, out, _ = run("--config", str(config), "doctor")
+
+    assert code == 1
+    assert "FAIL mail relay" in out
+    assert "escalations and the digest cannot be sent" in out
+    assert "wrong-relay-password" not in out
+
+
+def at_relay(text: str, server: SmtpServer) -> str:
+    """Point the config's [smtp] at the test relay."""
+    return text.replace(
+        '[smtp]\nhost = "127.0.0.1"\n', f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\n', 1
+    )
 
 
 def at_dovecot(text: str, user: MailUser) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from watchdog.config import Config
 from watchdog.config.schema import MailboxConfig
-from watchdog.errors import SourceError, WatchdogError
+from watchdog.errors import SendError, SourceError, WatchdogError
+from watchdog.notify.mailer import Mailer
 from watchdog.sources.folders import choose_folders, overrides_of
 from watchdog.sources.imap import Connect, default_connect
 from watchdog.storage.engine import make_engine, safe_url
@@ -54,7 +55,9 @@ def check_database(config: Config) -> Iterator[Finding]:
     elif status.up_to_date:
         yield Finding(subject, True, status.describe())
     else:
-        yield Finding(subject, True, f"{status.describe()} (applied at start, or by `watchdog db upgrade`)")
+        yield Finding(
+            subject, True, f"{status.describe()} (applied at start, or by `watchdog db upgrade`)"
+        )
 
 
 def check_mailboxes(config: Config, connect: Connect = default_connect) -> Iterator[Finding]:
@@ -82,7 +85,17 @@ def _check_mailbox(mailbox: MailboxConfig, connect: Connect) -> Finding:
     return Finding(subject, folders.sent is not None, f"{folders.describe()}; {changes}{missing}")
 
 
-CHECKS: tuple[Check, ...] = (check_config, check_database, check_mailboxes)
+def check_relay(config: Config) -> Iterator[Finding]:
+    """Connect to the mail relay and log in as a notification would; send nothing."""
+    subject = f"mail relay {config.smtp.host}:{config.smtp.port}"
+    try:
+        yield Finding(subject, True, Mailer(config.smtp).check())
+    except SendError as exc:
+        hint = "fix [smtp] or the account" if exc.permanent else "may be temporary"
+        yield Finding(subject, False, f"{exc} ({hint}): escalations and the digest cannot be sent")
+
+
+CHECKS: tuple[Check, ...] = (check_config, check_database, check_mailboxes, check_relay)
 
 
 def diagnose(config: Config, checks: tuple[Check, ...] = CHECKS) -> list[Finding]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 
@@ -57,10 +58,31 @@ class Mailer:
         recipients = _recipients(message)
         if not recipients:
             raise SendError("the message has no recipients", permanent=True)
+        return self._in_session(
+            lambda smtp: _transfer(smtp, self.envelope_sender, recipients, message)
+        )
+
+    def check(self) -> str:
+        """Connect, secure and log in exactly as a send would, then quit without sending.
+
+        Returns what was done, in words, for ``watchdog doctor``; raises
+        SendError like ``send`` when the relay cannot be used.
+        """
+
+        def probe(smtp: smtplib.SMTP) -> str:
+            smtp.noop()
+            secured = {"tls": "TLS", "starttls": "STARTTLS", "none": "no encryption"}
+            login = f", logged in as {self._config.username}" if self._config.username else ""
+            return f"connected ({secured[self._config.security]}){login}"
+
+        return self._in_session(probe)
+
+    def _in_session(self, work: Callable[[smtplib.SMTP], str]) -> str:
+        """Run ``work`` on a connected, secured, logged-in session; translate every failure."""
         try:
             with self._connect() as smtp:
                 self._secure_and_login(smtp)
-                return _transfer(smtp, self.envelope_sender, recipients, message)
+                return work(smtp)
         except SendError:
             raise
         except smtplib.SMTPException as exc:
