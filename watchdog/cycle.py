@@ -7,7 +7,7 @@
    source is reported and alarmed, never stops the others);
 3. ``tick``: track (threads, cases), look for silence, decide the due
    escalation steps (recorded with their outbox rows in one transaction),
-   and queue the daily digest when it is due;
+   tell the owner about new alarms, and queue the daily digest when it is due;
 4. ``send_due``: deliver what the outbox holds, one row at a time.
 
 Each step reads what it needs from the database, so any of them can run
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from watchdog.config import Config
 from watchdog.digest.schedule import queue_digest
+from watchdog.escalate.alarms import notify_alarms
 from watchdog.escalate.decide import EscalationReport, decide_escalations, reset_schedule
 from watchdog.ingest.store import Ingestor, ensure_source, ingestor_for
 from watchdog.notify.channels import Channel, channels_from_config
@@ -61,6 +62,7 @@ class TickReport:
     track: TrackReport = field(default_factory=TrackReport)
     silent: list[Alarm] = field(default_factory=list)
     escalations: EscalationReport = field(default_factory=EscalationReport)
+    alarms_told: list[int] = field(default_factory=list)
     digest: Digest | None = None
 
 
@@ -161,6 +163,8 @@ def tick(session_factory: SessionFactory, config: Config, now: datetime) -> Tick
         report.escalations = decide_escalations(session, config, now)
     if report.escalations.recorded:
         log.info("escalations: %d step(s) reached", len(report.escalations.recorded))
+    with session_factory() as session:
+        report.alarms_told = notify_alarms(session, config, now)
     if config.digest.enabled:
         with session_factory() as session:
             report.digest = queue_digest(session, config, now)

@@ -26,9 +26,16 @@ class FolderMailer:
     def send(self, message: EmailMessage) -> str:
         """Write the message; return a receipt naming the file, as a relay names its queue id."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        kind = "digest" if str(message["Message-ID"]).startswith("<digest-") else "escalation"
+        kind = _kind_of(str(message["Message-ID"]))
         recipient = _UNSAFE.sub("_", str(message["To"]))
         path = self.folder / f"{len(self.written) + 1:03d}-{kind}-{recipient}.eml"
         path.write_bytes(message.as_bytes(policy=SMTPUTF8))
         self.written.append(path)
         return f"250 written to {path}"
+
+
+def _kind_of(message_id: str) -> str:
+    """Name the file after what the e-mail is: a digest, an alarm or an escalation."""
+    if message_id.startswith("<digest-"):
+        return "digest"
+    return "alarm" if message_id.startswith("<watchdog.alarm.") else "escalation"

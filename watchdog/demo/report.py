@@ -181,5 +181,5 @@ def _sent(session: Session, narrator: Narrator, previous: datetime | None, now: 
         .order_by(Outbox.id)
     ).all()
     for row in rows:
-        key = "digest" if row.kind == "digest" else "escalation"
+        key = {"digest": "digest", "alarm": "alarm_mail"}.get(row.kind, "escalation")
         narrator.say(key, now, to=row.recipient, subject=row.subject)
