@@ -18,10 +18,10 @@ from watchdog.classify import ClassifyContext, load_rules
 from watchdog.ingest.message import OurIdentity
 from watchdog.ingest.store import Ingestor, MailLocation, ensure_source, store_form, store_mail
 from watchdog.ingest.submission import FormSubmission
-from watchdog.notify.outbox import IN_DOUBT, NOTIFICATION_FAILED
+from watchdog.notify.outbox import NOTIFICATION_FAILED
 from watchdog.storage.engine import make_engine, session_factory
 from watchdog.storage.migrate import upgrade
-from watchdog.storage.models import Case, CaseEvent, Message, Outbox, Thread
+from watchdog.storage.models import Case, CaseEvent, Message, Thread
 from watchdog.track import cases as tracking
 from watchdog.web.app import create_app
 from watchdog.web.i18n import ALARM_KINDS, EVENT_KINDS, UI
@@ -375,49 +375,6 @@ def test_english_cases_page(
 
     assert "OVERDUE" in page and "5 h 30 min" in page and "marked answered, no reply found" in page
     assert "Escalated: the owner was told" in detail
-
-
-# --- metrics ----------------------------------------------------------------------------------
-
-
-def test_metrics_count_cases_alarms_and_the_outbox_at_scrape_time(
-    cases_client: Client, sessions: sessionmaker[Session], cases: dict[str, int]
-) -> None:
-    with sessions() as session:
-        for key in ("1", "2"):
-            raise_alarm(session, kind=NOTIFICATION_FAILED, key=key, now=NOW)
-        cleared = raise_alarm(session, kind=SOURCE_SILENT, key="x", now=NOW)
-        assert cleared is not None
-        cleared.cleared_at = NOW
-        for n, (status, error) in enumerate(
-            [
-                ("pending", None),
-                ("pending", "timeout"),
-                ("sent", f"{IN_DOUBT}: resent"),
-                ("failed", "550"),
-            ]
-        ):
-            session.add(Outbox(kind="alarm", channel="email", recipient="owner@shop.test",
-                               message_id_header=f"<{n}@watchdog>", status=status, last_error=error,
-                               next_attempt_at=NOW, created_at=NOW))  # fmt: skip
-        session.commit()
-
-    text = cases_client.get("/metrics").text  # no password: counts only
-
-    assert "\nwatchdog_cases_open 2.0\n" in text
-    assert "\nwatchdog_cases_overdue 1.0\n" in text
-    assert "\nwatchdog_alarms_open 2.0\n" in text
-    assert "\nwatchdog_outbox_pending 2.0\n" in text
-    assert "\nwatchdog_notifications_in_doubt_total 1.0\n" in text
-    assert "maria" not in text and "Mallory" not in text
-
-
-def test_metrics_on_an_empty_database_are_zero(client: Client) -> None:
-    text = client.get("/metrics").text
-
-    for name in ("cases_open", "cases_overdue", "alarms_open", "outbox_pending",
-                 "notifications_in_doubt_total"):  # fmt: skip
-        assert f"\nwatchdog_{name} 0.0\n" in text
 
 
 # --- words ------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""POST /hooks/{form}, /healthz and /metrics against a real, migrated database.
+"""POST /hooks/{form} and its /metrics counters against a real, migrated database.
 
 Every refusal is checked twice: its status, and that no row was stored.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from watchdog.config import Config, load_config
@@ -338,25 +338,7 @@ def test_an_identical_body_without_id_is_a_retry_within_24_hours_only(world: Wor
     assert world.rows() == 2
 
 
-# --- health and metrics ---------------------------------------------------------------------
-
-
-def test_healthz_is_ok_when_the_database_answers(world: World) -> None:
-    response = world.client.get("/healthz")
-
-    assert (response.status_code, response.json()) == (200, {"status": "ok"})
-
-
-def test_healthz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'missing' / 'folder' / 'watchdog.db'}")
-    app = create_app(load(tmp_path), sessionmaker(engine))
-
-    response = Client(app).get("/healthz")
-
-    assert response.status_code == 503
-    assert response.json()["status"] == "error"
-    assert "missing" not in response.text  # no paths or URLs for strangers
-    engine.dispose()
+# --- metrics ---------------------------------------------------------------------------------
 
 
 def test_metrics_count_requests_by_form_and_status_and_stored_messages(world: World) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,6 +39,7 @@ from watchdog.sources.imap import Connect, default_connect
 from watchdog.sources.mailsync import PollReport, poll_mailbox
 from watchdog.sources.silence import check_silence
 from watchdog.storage.models import Alarm, Digest
+from watchdog.telemetry import PollOutcome, Telemetry
 from watchdog.track.setup import policy_for
 from watchdog.track.tracker import TrackReport, track_new
 
@@ -105,16 +107,19 @@ def poll_mailboxes(
     edges: Edges,
     *,
     only: str | None = None,
+    telemetry: Telemetry | None = None,
 ) -> list[PollReport]:
-    """Poll every mailbox (or just the one named ``only``)."""
+    """Poll every mailbox (or just the one named ``only``); time each into ``telemetry``."""
     reports = []
     for mailbox in config.mailboxes:
         if only is not None and mailbox.name != only:
             continue
-        poll = poll_mailbox(
-            session_factory, mailbox, ingestor, now=now,
-            unreachable_after=config.alarms.unreachable_after, connect=edges.connect,
-        )  # fmt: skip
+        with _timed(telemetry, mailbox.name) as outcome:
+            poll = poll_mailbox(
+                session_factory, mailbox, ingestor, now=now,
+                unreachable_after=config.alarms.unreachable_after, connect=edges.connect,
+            )  # fmt: skip
+            outcome.failed = not poll.ok
         _log_poll(poll)
         reports.append(poll)
     return reports
@@ -127,16 +132,19 @@ def pull_forms(
     edges: Edges,
     *,
     only: str | None = None,
+    telemetry: Telemetry | None = None,
 ) -> list[PullReport]:
-    """Pull every form that has a service API (or just the one named ``only``)."""
+    """Pull every form that has a service API (or just ``only``); time each into ``telemetry``."""
     reports = []
     for form in config.forms:
         if form.api is None or (only is not None and form.name != only):
             continue
-        pull = pull_form(
-            session_factory, form, now=now, client_factory=edges.form_api,
-            unreachable_after=config.alarms.unreachable_after,
-        )  # fmt: skip
+        with _timed(telemetry, form.name) as outcome:
+            pull = pull_form(
+                session_factory, form, now=now, client_factory=edges.form_api,
+                unreachable_after=config.alarms.unreachable_after,
+            )  # fmt: skip
+            outcome.failed = pull.error is not None
         if pull.error:
             log.warning("form %s: %s", form.name, pull.error)
         elif pull.stored:
@@ -196,18 +204,29 @@ def run_cycle(
     edges: Edges | None = None,
     ingestor: Ingestor | None = None,
     send: bool = True,
+    telemetry: Telemetry | None = None,
 ) -> CycleReport:
-    """Run every step once, in order, at ``now``; return what each did."""
+    """Run every step once, in order, at ``now``; return what each did.
+
+    ``telemetry``, if given, records how long each poll took and whether it failed.
+    """
     edges = edges or Edges()
     report = CycleReport()
     start(session_factory, config, now)
     ingestor = ingestor or ingestor_for(config)
-    report.polls = poll_mailboxes(session_factory, config, ingestor, now, edges)
-    report.pulls = pull_forms(session_factory, config, now, edges)
+    report.polls = poll_mailboxes(
+        session_factory, config, ingestor, now, edges, telemetry=telemetry
+    )
+    report.pulls = pull_forms(session_factory, config, now, edges, telemetry=telemetry)
     report.tick = tick(session_factory, config, now)
     if send:
         report.sent = send_due(session_factory, edges.channels(config), lambda: now)
     return report
+
+
+def _timed(telemetry: Telemetry | None, source: str) -> AbstractContextManager[PollOutcome]:
+    """Time one poll of ``source`` into ``telemetry``; without one, just a place for the outcome."""
+    return telemetry.polling(source) if telemetry is not None else nullcontext(PollOutcome())
 
 
 def _log_poll(poll: PollReport) -> None:

@@ -14,6 +14,10 @@ database keeps its HTTP side up (webhooks are safe to store twice: they are
 de-duplicated) and waits to take the lease over. Everything a job needs is
 read from the database, so a restart or a crash loses or repeats nothing.
 
+The daemon's ``telemetry`` (hand it to ``create_app``) times each poll and
+records each tick, whether or not this daemon holds the lease; ``/healthz``
+reads it to tell a stopped or stuck scheduler.
+
 Stopping (SIGTERM or Ctrl-C): uvicorn stops accepting requests, then the
 scheduler is shut down with ``wait=True`` so the send in flight finishes and
 is recorded, then the lease is released.
@@ -37,6 +41,7 @@ from watchdog.config import Config
 from watchdog.config.schema import FormConfig, MailboxConfig
 from watchdog.ingest.store import Ingestor, ingestor_for
 from watchdog.lease import DAEMON, acquire, release
+from watchdog.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +66,11 @@ class Daemon:
         *,
         edges: cycle.Edges | None = None,
         clock: Clock = utc_now,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.config, self.sessions, self.clock = config, session_factory, clock
         self.edges = edges or cycle.Edges()
+        self.telemetry = telemetry or Telemetry.for_config(config)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopping = threading.Event()
         self._holds = False
@@ -85,19 +92,32 @@ class Daemon:
                 self._every(form.api.poll_every, self._pull, f"pull:{form.name}", form)
         self._every(self.config.daemon.tick_every, self._tick, "tick")
         self._every(self.config.daemon.send_every, self._send, "send")
+        self.telemetry.heartbeat.attach(
+            self._scheduling, self.config.daemon.tick_every, self.clock()
+        )
         self._scheduler.start()
         log.info(
             "watchdog started as %s (%s)", self.holder, "working" if self._holds else "waiting"
         )
 
     def stop(self) -> None:
-        """Let the running jobs finish (a send in flight is recorded), then give up the lease."""
+        """Let the running jobs finish (a send in flight is recorded), then give up the lease.
+
+        A second call does nothing.
+        """
+        if self.stopping.is_set():
+            return
         self.stopping.set()
-        self._scheduler.shutdown(wait=True)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
         if self._holds:
             with self.sessions() as session:
                 release(session, DAEMON, self.holder)
         log.info("watchdog stopped")
+
+    def _scheduling(self) -> bool:
+        """Whether the scheduler runs and is not being stopped (for /healthz)."""
+        return bool(self._scheduler.running) and not self.stopping.is_set()
 
     def _every(
         self, interval: timedelta, job: Callable[..., None], name: str, *args: object
@@ -123,16 +143,25 @@ class Daemon:
         if self._working():
             cycle.poll_mailboxes(
                 self.sessions, self.config, self._ingestor, self.clock(), self.edges,
-                only=mailbox.name,
+                only=mailbox.name, telemetry=self.telemetry,
             )  # fmt: skip
 
     def _pull(self, form: FormConfig) -> None:
         if self._working():
-            cycle.pull_forms(self.sessions, self.config, self.clock(), self.edges, only=form.name)
+            cycle.pull_forms(
+                self.sessions, self.config, self.clock(), self.edges,
+                only=form.name, telemetry=self.telemetry,
+            )  # fmt: skip
 
     def _tick(self) -> None:
+        """Tick if we hold the lease; either way beat: a waiting daemon is alive too.
+
+        A tick that raises does not beat (APScheduler logs the error): a tick
+        failing every time leaves /healthz to say the last cycle is too old.
+        """
         if self._working():
             cycle.tick(self.sessions, self.config, self.clock())
+        self.telemetry.heartbeat.beat(self.clock())
 
     def _send(self) -> None:
         if self._working():

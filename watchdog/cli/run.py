@@ -15,6 +15,7 @@ from watchdog.cli.exits import RET_OK
 from watchdog.config import Config
 from watchdog.cycle import CycleReport, run_cycle
 from watchdog.daemon import Daemon
+from watchdog.telemetry import Telemetry
 
 log = logging.getLogger("watchdog")
 
@@ -46,21 +47,24 @@ def run_command(
     daemon.start()
     try:
         if config.web:
-            _serve(config, sessions)
+            _serve(config, sessions, daemon.telemetry)
         else:
             stop.wait()
     finally:
         daemon.stop()
 
 
-def _serve(config: Config, sessions: sessionmaker[Session]) -> None:
-    """Serve the HTTP side until SIGTERM or Ctrl-C (uvicorn handles both)."""
+def _serve(config: Config, sessions: sessionmaker[Session], telemetry: Telemetry) -> None:
+    """Serve the HTTP side until SIGTERM or Ctrl-C (uvicorn handles both).
+
+    ``telemetry`` is the daemon's: /metrics shows its polls, /healthz its scheduler.
+    """
     import uvicorn
 
     from watchdog.web.app import create_app
 
     assert config.web is not None
-    app = create_app(config, sessions)
+    app = create_app(config, sessions, telemetry=telemetry)
     server = uvicorn.Server(
         uvicorn.Config(
             app, host=config.web.listen.host, port=config.web.listen.port,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from watchdog import __version__
 from watchdog.config import Config
+from watchdog.telemetry import Telemetry
 from watchdog.web import cases, dashboard, health, hooks, metrics
 from watchdog.web.context import Clock, WebContext, utc_now
 from watchdog.web.metrics import Metrics
@@ -22,12 +23,18 @@ from watchdog.web.writer import FormWriter
 
 
 def create_app(
-    config: Config, session_factory: Callable[[], Session], *, clock: Clock = utc_now
+    config: Config,
+    session_factory: Callable[[], Session],
+    *,
+    clock: Clock = utc_now,
+    telemetry: Telemetry | None = None,
 ) -> FastAPI:
     """Return the app serving /hooks/{form}, /healthz, /metrics and the dashboard (/, /cases).
 
     ``session_factory`` opens a database session (``storage.engine.session_factory``);
-    ``clock`` returns the current time as an aware UTC datetime.
+    ``clock`` returns the current time as an aware UTC datetime; ``telemetry`` is
+    the serving daemon's (``Daemon.telemetry``), so /metrics shows its polls and
+    /healthz judges its scheduler; without it, neither has a scheduler to report.
     """
     app = FastAPI(
         title="inbox-watchdog",
@@ -43,6 +50,7 @@ def create_app(
         metrics=Metrics(form.name for form in config.forms),
         forms={form.name: form for form in config.forms},
         writer=FormWriter(session_factory),
+        telemetry=telemetry or Telemetry(),
     )
     for module in (hooks, health, metrics, dashboard, cases):
         app.include_router(module.router)

@@ -11,6 +11,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from watchdog.config import Config, FormConfig
+from watchdog.telemetry import Telemetry
 
 if TYPE_CHECKING:  # metrics.py imports this module for its route
     from watchdog.web.metrics import Metrics
@@ -32,6 +33,7 @@ class WebContext:
     ``sessions`` opens a new session: each request uses its own and closes it.
     ``forms`` are the configured forms by name, the ``{form}`` of their webhook URL.
     ``writer`` stores the webhooks' submissions, in groups (see ``writer``).
+    ``telemetry`` is the serving daemon's (poll timings, scheduler heartbeat), or an empty one.
     """
 
     config: Config
@@ -40,6 +42,7 @@ class WebContext:
     metrics: Metrics
     forms: Mapping[str, FormConfig]
     writer: FormWriter
+    telemetry: Telemetry
 
 
 def web_context(request: Request) -> WebContext:
