@@ -5,7 +5,8 @@
 #   ./scripts/test.sh -k config  any pytest arguments pass through
 #
 # Debian packages: dovecot-imapd (the real IMAP server the tests start),
-# postgresql (initdb/pg_ctl for a throwaway cluster), python3-venv, openssl.
+# postgresql (initdb/pg_ctl for a throwaway cluster), python3-venv, openssl,
+# systemd (systemd-analyze checks contrib/watchdog.service).
 # Python packages go into ./.venv, never into the system Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ missing=()
 [ -x /usr/sbin/dovecot ] || command -v dovecot >/dev/null || missing+=(dovecot-imapd)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing Debian packages: ${missing[*]}"

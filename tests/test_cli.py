@@ -123,14 +123,14 @@ def test_doctor_reports_a_good_config_a_fresh_database_and_the_folders_it_chose(
     monkeypatch.setenv("WATCHDOG_ORDERS_PASSWORD", mailbox_user.password)
     config = write(tmp_path, at_relay(at_dovecot(GOOD, mailbox_user), smtp_server))
 
-    code, out, err = run("--config", str(config), "doctor")
+    code, out, err = run("--config", str(config), "doctor", "--lang", "en")
 
     assert code == 0, out + err
-    assert f"ok   mail relay 127.0.0.1:{smtp_server.port}: connected (no encryption)" in out
+    assert f"ok    mail relay 127.0.0.1:{smtp_server.port}: connected (no encryption)" in out
     assert smtp_server.messages == [], "doctor must not send anything"
-    assert "ok   config: valid: 1 mailbox(es), 0 form(s)" in out
-    assert "pending (applied at start" in out
-    assert "Отправленные" in out
+    assert "ok    config: read without errors: 1 mailbox(es), 0 form(s)" in out
+    assert "empty: the tables are created when the watchdog starts" in out
+    assert 'sent:  "Отправленные" (the server marks it \\Sent)' in out
     assert mailbox_user.password not in out + err
 
 
@@ -140,10 +140,11 @@ def test_doctor_fails_a_mailbox_whose_password_is_refused(
     monkeypatch.setenv("WATCHDOG_ORDERS_PASSWORD", "not-the-password")
     config = write(tmp_path, at_dovecot(GOOD, mailbox_user))
 
-    code, out, _ = run("--config", str(config), "doctor")
+    code, out, _ = run("--config", str(config), "doctor", "--lang", "en")
 
     assert code == 1
-    assert "FAIL mailbox orders" in out
+    assert "FAIL  mailbox orders" in out
+    assert "the server refused the login" in out
     assert "not-the-password" not in out
 
 
@@ -160,11 +161,11 @@ def test_doctor_says_when_the_relay_refuses_the_login(
     )
     config = write(tmp_path, text)
 
-    code, out, _ = run("--config", str(config), "doctor")
+    code, out, _ = run("--config", str(config), "doctor", "--lang", "en")
 
     assert code == 1
-    assert "FAIL mail relay" in out
-    assert "escalations and the digest cannot be sent" in out
+    assert "FAIL  mail relay" in out
+    assert "reminders and the digest cannot be sent" in out
     assert "wrong-relay-password" not in out
 
 
@@ -190,10 +191,10 @@ def test_doctor_says_when_the_database_cannot_be_reached(
     url = f"postgresql+psycopg://watchdog:dbpass-not-shown@127.0.0.1:{free_port()}/watchdog"
     config = write(tmp_path, GOOD.replace('url = "sqlite:///{db}"', f'url = "{url}"'))
 
-    code, out, _ = run("--config", str(config), "doctor")
+    code, out, _ = run("--config", str(config), "doctor", "--lang", "en")
 
     assert code == 1
-    assert "FAIL database" in out
+    assert "FAIL  database" in out
     assert "cannot connect" in out
     assert "dbpass-not-shown" not in out
 

@@ -14,7 +14,7 @@ from tests.fixtures.dovecot import MailUser
 from watchdog.config import Config
 from watchdog.config.schema import MailboxConfig
 from watchdog.config.secrets import Secret
-from watchdog.doctor import check_mailboxes
+from watchdog.doctor import Checkup, check_mailboxes
 from watchdog.errors import SourceError
 from watchdog.sources.imap import ImapClientReader
 
@@ -207,19 +207,19 @@ def test_doctor_shows_the_folders_it_chose(mailbox_user: MailUser) -> None:
     mailbox_user.create_folder("Отправленные", "\\Sent")
     mailbox_user.create_folder("Корзина")
 
-    [finding] = check_mailboxes(whole_config(config(mailbox_user)))
+    [finding] = check_mailboxes(Checkup(whole_config(config(mailbox_user)), now=datetime.now(UTC)))
 
     assert finding.ok
-    assert 'sent "Отправленные" (SPECIAL-USE \\Sent)' in finding.detail
-    assert 'trash "Корзина" (well-known name)' in finding.detail
-    assert "changes via QRESYNC" in finding.detail
+    assert '  sent:  "Отправленные" (the server marks it \\Sent)' in finding.lines
+    assert '  trash: "Корзина" (by its usual name)' in finding.lines
+    assert "changes and deletions are read cheaply (QRESYNC)" in finding.lines
 
 
 def test_doctor_says_a_login_was_refused(mailbox_user: MailUser) -> None:
     mailbox = config(mailbox_user, password=Secret("nope"))
 
-    [finding] = check_mailboxes(whole_config(mailbox))
+    [finding] = check_mailboxes(Checkup(whole_config(mailbox), now=datetime.now(UTC)))
 
     assert not finding.ok
     assert "AUTHENTICATIONFAILED" in finding.detail
-    assert "fix the config or the account" in finding.detail
+    assert finding.fix.startswith('check username in [[mailbox]] "orders" and the password')

@@ -1,6 +1,6 @@
 """Telegram: the only module that posts to the Bot API.
 
-One call, ``sendMessage``, as documented at https://core.telegram.org/bots/api::
+One call sends, ``sendMessage``, as documented at https://core.telegram.org/bots/api::
 
     POST {api_url}/bot{token}/sendMessage
     {"chat_id": "...", "text": "...", "disable_web_page_preview": true}
@@ -8,6 +8,12 @@ One call, ``sendMessage``, as documented at https://core.telegram.org/bots/api::
     200 {"ok": true, "result": {"message_id": 42, ...}}
     4xx {"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 7",
          "parameters": {"retry_after": 7}}
+
+``watchdog doctor`` also asks ``getMe`` (is the token good: ``{"ok": true,
+"result": {"id": ..., "is_bot": true, "username": "shop_bot", ...}}``) and
+``getChat`` (can the bot see the chat: ``{"ok": true, "result": {"id": ...,
+"type": "private", "first_name": ...}}``, or ``"title"`` for a group); both
+post nothing.
 
 The text is sent without ``parse_mode``, so a customer's words need no escaping
 and cannot turn into markup.
@@ -82,10 +88,38 @@ class TelegramBot:
         Raises SendError (see the module docstring); its message never holds the token.
         """
         payload = {"chat_id": self._chat.chat_id, "text": text, "disable_web_page_preview": True}
-        answer = self._post("sendMessage", payload)
+        result = self._call("sendMessage", payload)
+        return f"telegram message_id={result.get('message_id')}"
+
+    def get_me(self) -> str:
+        """Return the bot's "@username" (getMe): the token is good. Posts nothing.
+
+        Raises SendError like ``send``: permanent for a token the API refuses.
+        """
+        result = self._call("getMe", {})
+        return f"@{result.get('username', '?')}"
+
+    def get_chat(self) -> str:
+        """Return the chat's title, or the person's name (getChat): the bot can reach it.
+
+        Posts nothing. Raises SendError like ``send``: permanent for a chat the
+        bot cannot see ("chat not found": nobody sent it /start there).
+        """
+        chat = self._call("getChat", {"chat_id": self._chat.chat_id})
+        person = " ".join(str(chat[key]) for key in ("first_name", "last_name") if chat.get(key))
+        username = f"@{chat['username']}" if chat.get("username") else ""
+        return str(chat.get("title") or person or username or self._chat.chat_id)
+
+    def _call(self, method: str, payload: dict[str, object]) -> dict[str, Any]:
+        """Call ``method``; return its ``result`` object, or raise SendError for a refusal."""
+        answer = self._post(method, payload)
         if isinstance(answer, str):  # raised here, outside the except: nothing chained
             raise SendError(f"{self._where()}: {answer}")
-        return self._receipt(answer)
+        body = _json(answer)
+        result = body.get("result") if body is not None else None
+        if body is not None and body.get("ok") is True and answer.status_code == 200:
+            return result if isinstance(result, dict) else {}
+        raise self._refusal(answer.status_code, body)
 
     def _post(self, method: str, payload: dict[str, object]) -> httpx.Response | str:
         """Return the API's response, or the reason (token removed) there was none."""
@@ -100,15 +134,6 @@ class TelegramBot:
     def _url(self, method: str) -> str:
         """Return the method's URL; it holds the token, so it never goes into a message."""
         return f"{self._chat.api_url.rstrip('/')}/bot{self._chat.bot_token.reveal()}/{method}"
-
-    def _receipt(self, response: httpx.Response) -> str:
-        """Return the receipt of an accepted message, or raise SendError for a refusal."""
-        body = _json(response)
-        if body is not None and body.get("ok") is True and response.status_code == 200:
-            result = body.get("result")
-            message_id = result.get("message_id") if isinstance(result, dict) else None
-            return f"telegram message_id={message_id}"
-        raise self._refusal(response.status_code, body)
 
     def _refusal(self, status: int, body: dict[str, Any] | None) -> SendError:
         """Return the SendError for a refused request, permanent or transient by its code."""

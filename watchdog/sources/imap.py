@@ -159,6 +159,7 @@ class ImapClientReader:
         self._client = client
         self._server = server
         caps = {bytes(cap).upper() for cap in client.capabilities()}
+        self._capabilities = frozenset(cap.decode("ascii", "replace") for cap in caps)
         self._qresync = b"QRESYNC" in caps and b"ENABLE" in caps
         self._condstore = (b"CONDSTORE" in caps or self._qresync) and b"ENABLE" in caps
 
@@ -212,6 +213,11 @@ class ImapClientReader:
         self._client.folder_encode = False
         # Aware INTERNALDATEs, not imapclient's conversion to local naive time.
         self._client.normalise_times = False
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What the server announced after login, upper-case ("IDLE"); shown by the doctor."""
+        return self._capabilities
 
     @property
     def condstore(self) -> bool:
