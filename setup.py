@@ -19,6 +19,14 @@ setup(
     package_data={
         "watchdog.migrations": ["*.mako", "*.ini"],
         "watchdog.rules": ["*.toml"],
-        "watchdog": ["**/*.toml", "**/*.html", "**/*.txt", "**/*.j2", "**/*.eml", "**/*.json"],
+        "watchdog": [
+            "**/*.toml",
+            "**/*.html",
+            "**/*.txt",
+            "**/*.j2",
+            "**/*.eml",
+            "**/*.json",
+            "**/*.css",
+        ],
     },
 )

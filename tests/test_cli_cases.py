@@ -142,7 +142,7 @@ def test_an_unknown_state_is_refused_with_the_allowed_ones(shop: Path) -> None:
     result = CliRunner().invoke(app, ["cases", "--state", "late"])
 
     assert result.exit_code == 2
-    assert "open, overdue, answered, handled, all" in result.stderr
+    assert "open, overdue, answered, handled, dismissed, all" in result.stderr
 
 
 def test_the_plain_listing_names_overdue_cases(shop: Path) -> None:

@@ -19,7 +19,7 @@ from watchdog.track.listing import STATE_FILTERS, CaseRow, list_cases
 def cases_command(
     ctx: typer.Context,
     state: Annotated[
-        str, typer.Option("--state", help="open, overdue, answered, handled or all.")
+        str, typer.Option("--state", help="open, overdue, answered, handled, dismissed or all.")
     ] = "open",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     now: Annotated[

@@ -1,7 +1,8 @@
 """The owner's daily digest: who was left unanswered, who was answered late, what broke.
 
 - ``report``: the digest of one local day as plain data (pure aggregation over
-  cases and alarms, plus a thin query layer);
+  cases, alarms and corrections);
+- ``load``: the thin query layer that reads those facts (``build_report``);
 - ``render``: that data as an e-mail (subject, text, HTML) in Russian or English,
   from the template family in ``templates/``;
 - ``schedule``: when a day's digest is due (``digest.at`` in ``sla.timezone``) and
@@ -16,8 +17,9 @@ Usage::
 
 from __future__ import annotations
 
+from watchdog.digest.load import build_report
 from watchdog.digest.render import RenderedDigest, render_digest
-from watchdog.digest.report import DigestReport, build_report
+from watchdog.digest.report import DigestReport
 from watchdog.digest.schedule import (
     QUEUED,
     SKIPPED,

@@ -16,6 +16,13 @@ it is built (``as_of``, normally the next morning at ``digest.at``):
 - **sources**: per door, the cases that arrived during D, how many of them have
   had a first response by ``as_of``, and the median time to it in the
   source's business time (None when none was answered).
+- **corrections**: what people said on the dashboard during D about the
+  classifier's verdicts ("this is not a request", "this is a request"), so
+  the owner sees where the rules need work.
+
+A case *dismissed* as no request (a correction) is nobody waiting: from the
+moment it was dismissed it is neither missed, nor waiting, nor counted among
+the day's requests.
 
 A *first response* is an e-mail reply (``answered_at``) or, failing that, a
 case marked handled without e-mail (``handled_at``, a phone call): either way
@@ -23,9 +30,9 @@ the customer heard from us. Every decision is made from timestamps compared
 with ``as_of``, never from the stored ``state``, so ``digest --print --now``
 replays a past morning as it was.
 
-The module is a set of pure functions over :class:`CaseFacts` and
-:class:`AlarmLine` (:func:`assemble`), and a thin query layer
-(:func:`build_report`) that loads just the rows those functions need.
+The module is a set of pure functions over :class:`CaseFacts`,
+:class:`AlarmLine` and :class:`CorrectionLine` (:func:`assemble`); the thin
+query layer that loads them is :mod:`watchdog.digest.load` (``build_report``).
 """
 
 from __future__ import annotations
@@ -36,12 +43,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, aliased
-
-from watchdog.config import Config
-from watchdog.sla import BusinessCalendar, calendar_for, first_instant
-from watchdog.storage.models import Alarm, Case, Message, Source
+from watchdog.sla import BusinessCalendar, first_instant
 
 #: At most this many missed cases are listed one by one; the rest are counted.
 MAX_LISTED = 50
@@ -65,6 +67,11 @@ class CaseFacts:
     deadline_at: datetime
     answered_at: datetime | None = None
     handled_at: datetime | None = None
+    dismissed_at: datetime | None = None
+
+    def dismissed_by(self, now: datetime) -> bool:
+        """Return True if the case had been dismissed as no request by ``now``."""
+        return self.dismissed_at is not None and self.dismissed_at <= now
 
     @property
     def responded_at(self) -> datetime | None:
@@ -74,7 +81,8 @@ class CaseFacts:
     def open_at(self, now: datetime) -> bool:
         """Return True if the case had arrived and had no response yet at ``now``."""
         responded = self.responded_at
-        return self.received_at <= now and (responded is None or responded > now)
+        waiting = responded is None or responded > now
+        return self.received_at <= now and waiting and not self.dismissed_by(now)
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,23 @@ class AlarmLine:
 
 
 @dataclass(frozen=True)
+class CorrectionLine:
+    """A person's correction of the classifier: ``verdict`` is "not_request" or "request".
+
+    ``sender``, ``subject`` and ``source`` are those of the message corrected.
+    """
+
+    verdict: str
+    at: datetime
+    actor: str
+    reason: str
+    case_id: int | None = None
+    source: str | None = None
+    sender: str | None = None
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
 class SourceDay:
     """One door's day: requests that arrived, how many got a response, the median time to it."""
 
@@ -155,6 +180,7 @@ class DigestReport:
     late: tuple[LateAnswer, ...]
     alarms: tuple[AlarmLine, ...]
     sources: tuple[SourceDay, ...]
+    corrections: tuple[CorrectionLine, ...] = ()
 
     @property
     def missed_total(self) -> int:
@@ -169,7 +195,14 @@ class DigestReport:
     @property
     def empty(self) -> bool:
         """Return True when there is nothing to tell: no requests, nobody waiting, no alarms."""
-        return not (self.received or self.missed_total or self.waiting or self.late or self.alarms)
+        return not (
+            self.received
+            or self.missed_total
+            or self.waiting
+            or self.late
+            or self.alarms
+            or self.corrections
+        )
 
     @property
     def headline(self) -> Headline:
@@ -259,7 +292,7 @@ def source_days(
     """Return one :class:`SourceDay` per name, in order, for the cases received in [start, end)."""
     arrived: dict[str, list[CaseFacts]] = {name: [] for name in names}
     for case in cases:
-        if start <= case.received_at < end:
+        if start <= case.received_at < end and not case.dismissed_by(now):
             arrived.setdefault(case.source, []).append(case)
     result = []
     for name, group in arrived.items():
@@ -291,8 +324,12 @@ def assemble(
     alarms: Sequence[AlarmLine],
     source_names: Sequence[str],
     calendar_of: CalendarOf,
+    corrections: Sequence[CorrectionLine] = (),
 ) -> DigestReport:
-    """Return the digest of local day ``day`` as seen at ``now``, from plain facts."""
+    """Return the digest of local day ``day`` as seen at ``now``, from plain facts.
+
+    ``corrections`` are those made during the day (and by ``now``), in any order.
+    """
     start, end = day_window(day, zone)
     missed = missed_cases(cases, now, calendar_of)
     return DigestReport(
@@ -307,97 +344,10 @@ def assemble(
         late=tuple(late_answers(cases, start, end, calendar_of)),
         alarms=tuple(sorted(alarms, key=lambda alarm: alarm.raised_at)),
         sources=tuple(source_days(cases, source_names, start, end, now, calendar_of)),
+        corrections=tuple(
+            sorted(
+                (c for c in corrections if start <= c.at < end and c.at <= now),
+                key=lambda c: c.at,
+            )
+        ),
     )
-
-
-# --- the query layer ---------------------------------------------------------------
-
-
-def build_report(session: Session, config: Config, day: date, now: datetime) -> DigestReport:
-    """Return the digest of local day ``day`` (in ``sla.timezone``) as seen at ``now``."""
-    zone = config.sla.timezone
-    start, _ = day_window(day, zone)
-    cases = load_cases(session, since=start, now=now)
-    names = [source.name for source in config.sources]
-    return assemble(day, now, zone, cases, load_alarms(session, now), names, calendars(config))
-
-
-def calendars(config: Config) -> CalendarOf:
-    """Return a lookup of each door's business calendar; a door no longer configured gets [sla]."""
-    configured = {source.name for source in config.sources}
-
-    def calendar_of(name: str) -> BusinessCalendar:
-        return calendar_for(config.sla_for(name) if name in configured else config.sla)
-
-    return calendar_of
-
-
-def load_cases(session: Session, *, since: datetime, now: datetime) -> list[CaseFacts]:
-    """Return the cases a digest can mention: arrived by ``now``, and open or active since ``since``.
-
-    "Open" here is the stored state or a response after ``since`` (which covers
-    a replay, where a case answered after ``now`` must count as open then).
-    """
-    query = (
-        select(Case, Source.name)
-        .join(Source, Source.id == Case.source_id)
-        .where(
-            Case.received_at <= now,
-            or_(
-                Case.state == "open",
-                Case.received_at >= since,
-                Case.answered_at >= since,
-                Case.handled_at >= since,
-            ),
-        )
-        .order_by(Case.received_at, Case.id)
-    )
-    return [_facts(case, name) for case, name in session.execute(query)]
-
-
-def _facts(case: Case, source: str) -> CaseFacts:
-    return CaseFacts(
-        id=case.id,
-        source=source,
-        customer=case.customer,
-        subject=case.subject,
-        received_at=case.received_at,
-        deadline_at=case.deadline_at,
-        answered_at=case.answered_at,
-        handled_at=case.handled_at,
-    )
-
-
-def load_alarms(session: Session, now: datetime) -> list[AlarmLine]:
-    """Return the alarms open at ``now`` (raised by then, not cleared by then), oldest first.
-
-    Like :func:`watchdog.alarms.open_alarms`, but judged at ``now`` so a replay
-    shows the alarms of that morning.
-    """
-    source = aliased(Source)
-    message = aliased(Message)
-    query = (
-        select(Alarm, source.name, message.from_name, message.from_addr, message.subject)
-        .outerjoin(source, source.id == Alarm.source_id)
-        .outerjoin(message, message.id == Alarm.message_id)
-        .where(Alarm.raised_at <= now, or_(Alarm.cleared_at.is_(None), Alarm.cleared_at > now))
-        .order_by(Alarm.raised_at, Alarm.id)
-    )
-    return [
-        AlarmLine(
-            kind=alarm.kind,
-            raised_at=alarm.raised_at,
-            source=name,
-            sender=_sender(from_name, from_addr),
-            subject=subject,
-            detail=alarm.detail,
-        )
-        for alarm, name, from_name, from_addr, subject in session.execute(query)
-    ]
-
-
-def _sender(name: str | None, address: str | None) -> str | None:
-    """Return "Name <address>", or whichever of the two is known, or None."""
-    if name and address:
-        return f"{name} <{address}>"
-    return name or address or None

@@ -25,8 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from watchdog.config import Config
+from watchdog.digest.load import build_report
 from watchdog.digest.render import RenderedDigest, render_digest
-from watchdog.digest.report import DigestReport, build_report, day_window
+from watchdog.digest.report import DigestReport, day_window
 from watchdog.storage.models import Digest, Outbox, Source
 
 QUEUED = "queued"  # the digest's outbox row exists; the sender takes it from there

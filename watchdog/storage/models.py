@@ -58,7 +58,8 @@ SourceKind = Literal["mailbox", "form"]
 FolderRole = Literal["inbox", "sent", "trash", "junk", "other"]
 Direction = Literal["incoming", "outgoing", "unknown"]
 Category = Literal["customer", "form", "autoreply", "bounce", "bulk", "notification", "staff"]
-CaseState = Literal["open", "answered", "handled"]
+CaseState = Literal["open", "answered", "handled", "dismissed"]
+CorrectionVerdict = Literal["not_request", "request"]
 OutboxKind = Literal["escalation", "digest", "alarm"]
 OutboxStatus = Literal["pending", "sending", "sent", "failed"]
 
@@ -75,7 +76,8 @@ CATEGORIES: tuple[Category, ...] = (
     "staff",
 )
 REQUEST_CATEGORIES: frozenset[Category] = frozenset({"customer", "form"})
-CASE_STATES: tuple[CaseState, ...] = ("open", "answered", "handled")
+CASE_STATES: tuple[CaseState, ...] = ("open", "answered", "handled", "dismissed")
+CORRECTION_VERDICTS: tuple[CorrectionVerdict, ...] = ("not_request", "request")
 OUTBOX_KINDS: tuple[OutboxKind, ...] = ("escalation", "digest", "alarm")
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = ("pending", "sending", "sent", "failed")
 
@@ -303,7 +305,9 @@ class Case(Base):
     business calendar; the pair (state, deadline_at) is indexed so "open and
     overdue at ``now``" is one indexed query. A case ends ``answered`` (a human
     reply was seen: ``answered_message_id``) or ``handled`` (someone closed it
-    without mail, with ``handled_by`` and ``handled_reason``).
+    without mail, with ``handled_by`` and ``handled_reason``) or ``dismissed``
+    (someone said it was not a request at all: ``dismissed_at``; who and why
+    are in its :class:`Correction`).
     ``marked_answered_no_reply`` is True when it counts as answered on evidence
     other than a reply we saw (the ``\\Answered`` flag), so the dashboard can say so.
     ``opening_message_id`` is unique: one request message opens at most one case.
@@ -332,6 +336,7 @@ class Case(Base):
     handled_by: Mapped[str | None] = mapped_column(Text)
     handled_reason: Mapped[str | None] = mapped_column(Text)
     marked_answered_no_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    dismissed_at: Mapped[datetime | None]
     # When the next escalation step can fall due: NULL until the decider has looked
     # (or after a restart reset it), NEVER_ESCALATES when no step is left.
     next_escalation_at: Mapped[datetime | None]
@@ -447,7 +452,9 @@ class Alarm(Base):
     "source_unreachable", "source_silent"...); ``key`` names the occurrence
     (a message's row id, an outage's start), so UNIQUE(kind, key) raises each
     occurrence once and a new outage raises a new alarm. ``cleared_at`` is set
-    when the trouble is over; ``notified_at``/``outbox_id`` when the owner was told.
+    when the trouble is over; ``notified_at``/``outbox_id`` when the owner was told;
+    ``acknowledged_at``/``acknowledged_by`` when someone said on the dashboard
+    that they saw it (which does not clear it: the trouble may still be there).
     """
 
     __tablename__ = "alarms"
@@ -464,6 +471,34 @@ class Alarm(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     notified_at: Mapped[datetime | None]
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(Text)
+
+
+class Correction(Base):
+    """Someone told the watchdog that the classifier was wrong about a message.
+
+    ``verdict`` is what the person said: ``not_request`` (the case it opened
+    was dismissed) or ``request`` (a message taken for automatic mail opened
+    ``case_id``). The classifier's own verdict stays as it was in
+    ``classifications``: corrections are kept beside it, so the digest can
+    show the owner where the rules went wrong (``at`` is indexed for that).
+    """
+
+    __tablename__ = "corrections"
+    __table_args__ = (
+        Index(None, "at"),
+        Index(None, "message_id"),
+        _one_of("verdict", CORRECTION_VERDICTS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    verdict: Mapped[CorrectionVerdict] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
 
 
 class Lease(Base):

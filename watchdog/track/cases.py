@@ -107,6 +107,45 @@ def handle_case(session: Session, case_id: int, *, by: str, reason: str, now: da
     return case
 
 
+def dismiss_case(session: Session, case_id: int, *, by: str, reason: str, now: datetime) -> Case:
+    """Close an open case as no request at all: the classifier was wrong, nobody waits.
+
+    Raises CaseError when there is no such case or it is no longer open. The
+    UPDATE is conditional on the case still being open, so a reply tracked by
+    the daemon at the same moment is never overwritten: one of the two wins.
+    """
+    case = session.get(Case, case_id)
+    if case is None:
+        raise CaseError(f"there is no case {case_id}")
+    changed = session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.state == "open")
+        .values(state="dismissed", dismissed_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    if getattr(changed, "rowcount", 0) != 1:
+        session.refresh(case)
+        raise CaseError(f"case {case_id} is already {case.state}")
+    _event(session, case, "dismissed", None, now, actor=by, detail={"reason": reason.strip()})
+    _clear_request_alarms(session, case, now)
+    return case
+
+
+def reopen_case(session: Session, case: Case, *, by: str, reason: str, now: datetime) -> None:
+    """Open a dismissed case again: someone said it was a request after all."""
+    case.state, case.dismissed_at = "open", None
+    case.next_escalation_at = None  # "not computed yet": the decider looks at it again
+    _event(session, case, "reopened", None, now, actor=by, detail={"reason": reason.strip()})
+
+
+def note_correction(
+    session: Session, case: Case, message: Message, *, by: str, reason: str, now: datetime
+) -> None:
+    """Record that a person said ``message``, not taken for a request, is one of this case."""
+    _event(session, case, "corrected_request", message, now, actor=by,
+           detail={"reason": reason.strip()})  # fmt: skip
+
+
 def _clear_request_alarms(session: Session, case: Case, now: datetime) -> None:
     """End the "deleted unanswered" and "in Junk" alarms of a request that got its answer.
 

@@ -18,8 +18,15 @@ from watchdog.config import Config
 from watchdog.sla import calendar_for
 from watchdog.storage.models import Case, Source
 
-StateFilter = Literal["open", "overdue", "answered", "handled", "all"]
-STATE_FILTERS: tuple[StateFilter, ...] = ("open", "overdue", "answered", "handled", "all")
+StateFilter = Literal["open", "overdue", "answered", "handled", "dismissed", "all"]
+STATE_FILTERS: tuple[StateFilter, ...] = (
+    "open",
+    "overdue",
+    "answered",
+    "handled",
+    "dismissed",
+    "all",
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ class CaseRow:
     subject: str
     received_at: datetime
     deadline_at: datetime
-    closed_at: datetime | None
+    closed_at: datetime | None  # answered, handled or dismissed
     waited: timedelta  # business time from arrival to the answer, or to now if still open
     marked_answered_no_reply: bool
     handled_by: str | None
@@ -61,7 +68,7 @@ def list_cases(
 
 def case_row(case: Case, source: str, config: Config, now: datetime) -> CaseRow:
     """Return one case as the listing shows it: its source's SLA, its business time waited."""
-    closed = case.answered_at or case.handled_at
+    closed = case.answered_at or case.handled_at or case.dismissed_at
     configured = {s.name for s in config.sources}
     sla = config.sla_for(source) if source in configured else config.sla
     waited = calendar_for(sla).elapsed(case.received_at, closed or now)

@@ -126,14 +126,32 @@ def _on_request(
         return
     if _before_history(session, policy, message):
         return
+    case = open_request_case(session, policy, thread, message, counterpart, now)
+    report.opened.append(case.id)
+    if case.state == "answered":
+        report.answered.append(case.id)
+
+
+def open_request_case(
+    session: Session,
+    policy: TrackPolicy,
+    thread: Thread,
+    message: Message,
+    counterpart: str | None,
+    now: datetime,
+) -> Case:
+    """Open a case for the request ``message`` in ``thread``, and answer it at once if a
+    human reply to it is already stored (another mailbox was polled first).
+
+    Also how a person's "this is a request" opens one (``track.corrections``).
+    """
     deadline = policy.deadline_for(message.source_id, message.received_at)
     label = customer_label(message, counterpart)
     case = cases.open_case(session, thread, message, customer=label, deadline=deadline, now=now)
-    report.opened.append(case.id)
     reply = _earlier_stored_reply(session, policy, thread, message)
     if reply is not None:
         cases.answer(session, case, reply, now)
-        report.answered.append(case.id)
+    return case
 
 
 def _before_history(session: Session, policy: TrackPolicy, message: Message) -> bool:

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from watchdog import __version__
 from watchdog.config import Config
 from watchdog.telemetry import Telemetry
-from watchdog.web import cases, dashboard, health, hooks, metrics
+from watchdog.web import health, hooks, metrics
 from watchdog.web.context import Clock, WebContext, utc_now
+from watchdog.web.dashboard import install_dashboard
 from watchdog.web.metrics import Metrics
 from watchdog.web.writer import FormWriter
 
@@ -29,7 +30,7 @@ def create_app(
     clock: Clock = utc_now,
     telemetry: Telemetry | None = None,
 ) -> FastAPI:
-    """Return the app serving /hooks/{form}, /healthz, /metrics and the dashboard (/, /cases).
+    """Return the app serving /hooks/{form}, /healthz, /metrics and the dashboard (``dashboard``).
 
     ``session_factory`` opens a database session (``storage.engine.session_factory``);
     ``clock`` returns the current time as an aware UTC datetime; ``telemetry`` is
@@ -52,6 +53,7 @@ def create_app(
         writer=FormWriter(session_factory),
         telemetry=telemetry or Telemetry(),
     )
-    for module in (hooks, health, metrics, dashboard, cases):
+    for module in (hooks, health, metrics):
         app.include_router(module.router)
+    install_dashboard(app)  # the owner's pages, behind a login
     return app

@@ -1,34 +1,38 @@
-"""The cases pages: ``GET /cases`` (filtered by state) and ``GET /cases/{id}`` with its history.
+"""``GET /cases``: the cases, filtered by state, source and category, the most urgent first.
 
-Escalation e-mails link to ``{public_url}/cases/{id}``, so that address must
-keep working. The list comes from ``track.listing.list_cases`` read at the
-app's clock; this module only turns rows into words and local times, and the
-templates lay them out (autoescaped: a customer's subject is text, never markup).
+Urgency: open cases come first, by deadline (the longest overdue at the
+top, then the next to fall due); closed ones follow, the latest first. The
+state filter is ``track.listing``'s (the one ``watchdog cases`` uses); the
+category is the classifier's verdict on the message that opened the case.
+This module only turns rows into words and local times, and the templates
+lay them out (autoescaped: a customer's subject is text, never markup).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta, tzinfo
-from typing import Any
+from datetime import datetime, timedelta, tzinfo
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, case, select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from watchdog.storage.models import Case, CaseEvent, Source
-from watchdog.track.listing import STATE_FILTERS, CaseRow, StateFilter, case_row, list_cases
-from watchdog.web.auth import require_owner
-from watchdog.web.context import WebContext, web_context
-from watchdog.web.i18n import EVENT_KINDS, UI
-from watchdog.web.pages import SummaryView, local, render, summary_view
+from watchdog.config import Config
+from watchdog.storage.models import CATEGORIES, Case, Classification, Source
+from watchdog.track.listing import STATE_FILTERS, CaseRow, StateFilter, case_query, case_row
+from watchdog.web.auth import Owner, require_owner
+from watchdog.web.context import web_context
+from watchdog.web.i18n import UI
+from watchdog.web.pages import SummaryView, language_of, local, render, summary_view
 
 LIST_LIMIT = 500  # cases on one page; the page says so when there are more
 DEFAULT_STATE: StateFilter = "open"
 
-router = APIRouter(dependencies=[Depends(require_owner)])
+router = APIRouter()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +40,7 @@ class CaseView:
     """One case, formatted for display."""
 
     id: int
-    state: str  # open | answered | handled
+    state: str  # open | answered | handled | dismissed
     overdue: bool
     customer: str
     source: str
@@ -51,45 +55,52 @@ class CaseView:
 
 
 @dataclass(frozen=True, slots=True)
-class EventView:
-    """One line of a case's history, in words."""
+class Filters:
+    """What the list is narrowed to; "" means any."""
 
-    at: str
-    what: str
-    actor: str
-    detail: str  # the handled reason, or whom an escalation notified
-    message_id: int | None
+    state: StateFilter
+    source: str
+    category: str
+
+    def query(self, **change: str) -> str:
+        """Return the list's query string with ``change`` applied (for the filter links)."""
+        values = {"state": self.state, "source": self.source, "category": self.category, **change}
+        return urlencode({key: value for key, value in values.items() if value})
 
 
 @router.get("/cases", response_class=HTMLResponse)
-async def cases(request: Request, state: str = DEFAULT_STATE) -> HTMLResponse:
-    """The cases in one state (open by default); an unknown state is a 400 naming the choices."""
+async def cases(
+    request: Request,
+    owner: Annotated[Owner, Depends(require_owner)],
+    state: str = DEFAULT_STATE,
+    source: str = "",
+    category: str = "",
+) -> HTMLResponse:
+    """The cases matching the filters; an unknown state or category is a 400 naming the choices."""
     ctx = web_context(request)
+    lang = language_of(request)
     chosen = _state_filter(state)
-    summary, rows = await run_in_threadpool(_case_list, ctx, chosen or DEFAULT_STATE)
+    filters = Filters(chosen or DEFAULT_STATE, source, category if category in CATEGORIES else "")
+    bad = "" if chosen else state
+    bad = bad or ("" if not category or category in CATEGORIES else category)
+
+    def load() -> tuple[SummaryView, list[CaseView], list[str]]:
+        with ctx.sessions() as session:
+            return _case_list(session, ctx.config, filters, ctx.clock(), lang)
+
+    summary, rows, sources = await run_in_threadpool(load)
     values: dict[str, Any] = {
         "summary": summary,
         "states": STATE_FILTERS,
-        "state": chosen or "",
-        "bad_state": "" if chosen else state,
-        "cases": rows if chosen else [],
-        "more": chosen is not None and len(rows) >= LIST_LIMIT,
+        "categories": CATEGORIES,
+        "sources": sources,
+        "filters": filters,
+        "bad_filter": bad,
+        "cases": [] if bad else rows,
+        "more": not bad and len(rows) >= LIST_LIMIT,
         "limit": LIST_LIMIT,
     }
-    return render(ctx, "cases.html", status_code=200 if chosen else 400, **values)
-
-
-@router.get("/cases/{case_id}", response_class=HTMLResponse)
-async def case(case_id: int, request: Request) -> HTMLResponse:
-    """One case: its fields, its history in order, and how to close it without e-mail."""
-    ctx = web_context(request)
-    detail = await run_in_threadpool(_case_detail, ctx, case_id)
-    if detail is None:
-        lang = ctx.config.owner.language
-        return render(ctx, "missing.html", status_code=404, not_found=UI[lang]["case_not_found"],
-                      back_href="/cases", back=UI[lang]["back_to_cases"])  # fmt: skip
-    summary, row, events = detail
-    return render(ctx, "case.html", summary=summary, case=row, events=events)
+    return render(request, "cases.html", 400 if bad else 200, **values)
 
 
 def _state_filter(value: str) -> StateFilter | None:
@@ -100,35 +111,37 @@ def _state_filter(value: str) -> StateFilter | None:
     return None
 
 
-def _case_list(ctx: WebContext, state: StateFilter) -> tuple[SummaryView, list[CaseView]]:
-    zone, lang, now = ctx.config.sla.timezone, ctx.config.owner.language, ctx.clock()
-    with ctx.sessions() as session:
-        summary = summary_view(session, now, zone)
-        rows = list_cases(session, ctx.config, state, now, limit=LIST_LIMIT)
-    return summary, [_case_view(row, zone, lang) for row in rows]
-
-
-def _case_detail(
-    ctx: WebContext, case_id: int
-) -> tuple[SummaryView, CaseView, list[EventView]] | None:
-    zone, lang, now = ctx.config.sla.timezone, ctx.config.owner.language, ctx.clock()
-    with ctx.sessions() as session:
-        query = (
-            select(Case, Source.name)
-            .join(Source, Source.id == Case.source_id)
-            .where(Case.id == case_id)
-            .options(selectinload(Case.events))
+def urgent_cases(filters: Filters, now: datetime) -> Select[Case, str]:
+    """Return the query of the cases matching ``filters``, the most urgent first."""
+    query = case_query(filters.state, now).order_by(None)
+    if filters.source:
+        query = query.where(Source.name == filters.source)
+    if filters.category:
+        opened_as = select(Classification.message_id).where(
+            Classification.category == filters.category
         )
-        found = session.execute(query).one_or_none()
-        if found is None:
-            return None
-        case, source = found
-        row = case_row(case, source, ctx.config, now)
-        events = [_event_view(event, zone, lang) for event in case.events]  # ordered by (at, id)
-        return summary_view(session, now, zone), _case_view(row, zone, lang), events
+        query = query.where(Case.opening_message_id.in_(opened_as))
+    is_open = Case.state == "open"
+    return query.order_by(
+        case((is_open, 0), else_=1),
+        case((is_open, Case.deadline_at), else_=None),  # closed ones: all NULL, a tie
+        Case.received_at.desc(),
+        Case.id.desc(),
+    )
 
 
-def _case_view(row: CaseRow, zone: tzinfo, lang: str) -> CaseView:
+def _case_list(
+    session: Session, config: Config, filters: Filters, now: datetime, lang: str
+) -> tuple[SummaryView, list[CaseView], list[str]]:
+    zone = config.sla.timezone
+    rows = session.execute(urgent_cases(filters, now).limit(LIST_LIMIT)).all()
+    views = [case_view(case_row(row, name, config, now), zone, lang) for row, name in rows]
+    sources = list(session.scalars(select(Source.name).order_by(Source.name)))
+    return summary_view(session, now, zone), views, sources
+
+
+def case_view(row: CaseRow, zone: tzinfo, lang: str) -> CaseView:
+    """Return one case in words and local times."""
     return CaseView(
         id=row.id,
         state=row.state,
@@ -138,29 +151,11 @@ def _case_view(row: CaseRow, zone: tzinfo, lang: str) -> CaseView:
         subject=row.subject,
         received=local(row.received_at, zone),
         deadline=local(row.deadline_at, zone),
-        closed=local(row.closed_at, zone) if row.closed_at else "",
+        closed=local(row.closed_at, zone),
         waited=duration(row.waited, lang),
         marked_answered_no_reply=row.marked_answered_no_reply,
         handled_by=row.handled_by or "",
         handled_reason=row.handled_reason or "",
-    )
-
-
-def _event_view(event: CaseEvent, zone: tzinfo, lang: str) -> EventView:
-    detail = event.detail or {}
-    if event.kind == "handled":
-        text = str(detail.get("reason", ""))
-    elif event.kind == "escalated":
-        whom = str(detail.get("notify", ""))
-        text = UI[lang].get(f"notify_{whom}", whom)
-    else:
-        text = ""
-    return EventView(
-        at=local(event.at, zone),
-        what=EVENT_KINDS[lang].get(event.kind, event.kind),
-        actor=event.actor or "",
-        detail=text,
-        message_id=event.message_id,
     )
 
 

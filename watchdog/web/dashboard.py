@@ -1,194 +1,106 @@
-"""The owner's front page (SLA summary, open alarms, recent messages) and one message in detail.
+"""The owner's dashboard as a whole: its pages, its security, its error pages.
 
-Handlers read the database in a worker thread, turn rows into small view
-records here (formatting, translating, trimming), and hand them to Jinja2
-templates that only lay them out. Templates autoescape everything, so nothing a
-sender wrote is ever rendered as markup: subjects and texts show exactly as
-written. Snippets are the exception: text holding HTML is first reduced to
-its words with nh3, so a one-line preview never shows tag soup. Raw
-message bytes are never sent to the browser, only their size.
+``install_dashboard(app, config)`` adds to the app built by ``create_app``:
+
+- the routers of the pages (``overview``, ``cases``, ``case``, ``actions``,
+  ``messages``, ``sources``, ``alarms``, ``digests``) and of the front door
+  (``login``, ``language``), and the stylesheet under ``/static``;
+- the per-process security state (``auth.Security``): a random CSRF key,
+  the logins, the login throttle;
+- headers on every response that forbid scripts, frames, sniffing,
+  referrers and caching: the pages are full of strangers' text, and this is
+  the second wall behind escaping it;
+- one handler that turns ``pages.PageError`` into a page in the reader's
+  language (or a redirect).
+
+The pages contain no script at all, so the Content-Security-Policy allows
+none; styles come from our own stylesheet only. The Referrer-Policy is
+"same-origin", not "no-referrer": under "no-referrer" a browser sends
+``Origin: null`` with our own forms, which the CSRF check must refuse.
 """
 
 from __future__ import annotations
 
-import html
-import re
-from dataclasses import dataclass
-from datetime import tzinfo
-from typing import Any
+import secrets
+from pathlib import Path
 
-import nh3
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session, defer, selectinload
-from starlette.concurrency import run_in_threadpool
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from watchdog.alarms import open_alarms
-from watchdog.storage.models import Alarm, Message, Source
-from watchdog.web.auth import require_owner
-from watchdog.web.context import WebContext, web_context
-from watchdog.web.i18n import ALARM_KINDS
-from watchdog.web.pages import SummaryView, local, render, summary_view
+from watchdog.web import (
+    actions,
+    alarms,
+    case,
+    cases,
+    digests,
+    language,
+    login,
+    messages,
+    overview,
+    sources,
+)
+from watchdog.web.auth import Security
+from watchdog.web.pages import PageError, local_path, render, words
+from watchdog.web.session import SessionStore
+from watchdog.web.throttle import Throttle
 
-RECENT = 100  # messages listed on the front page
-SNIPPET_CHARS = 160
-
-router = APIRouter(dependencies=[Depends(require_owner)])
-
-
-@dataclass(frozen=True, slots=True)
-class MessageRow:
-    """One line of the message list, formatted for display."""
-
-    id: int
-    received: str
-    source: str
-    sender: str
-    subject: str
-    category: str
-    request: bool | None
-    parse_error: str | None
-    snippet: str
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+ROUTERS = (login, language, overview, cases, case, actions, messages, sources, alarms, digests)
 
 
-@dataclass(frozen=True, slots=True)
-class AlarmRow:
-    """One open alarm, in words."""
-
-    raised: str
-    what: str
-    detail: str
-    message_id: int | None
-
-
-@router.get("/", response_class=HTMLResponse)
-async def index(request: Request) -> HTMLResponse:
-    """The front page: the SLA summary and open alarms at the top, then the recent messages."""
-    ctx = web_context(request)
-    summary, alarms, messages = await run_in_threadpool(_front_page, ctx)
-    return render(ctx, "index.html", summary=summary, alarms=alarms, messages=messages)
-
-
-@router.get("/messages/{message_id}", response_class=HTMLResponse)
-async def message(message_id: int, request: Request) -> HTMLResponse:
-    """One message: headers, text, how it was classified, and its raw size."""
-    ctx = web_context(request)
-    detail = await run_in_threadpool(_message_detail, ctx, message_id)
-    if detail is None:
-        return render(ctx, "missing.html", status_code=404)
-    return render(ctx, "message.html", **detail)
-
-
-def _front_page(ctx: WebContext) -> tuple[SummaryView, list[AlarmRow], list[MessageRow]]:
-    zone, lang = ctx.config.sla.timezone, ctx.config.owner.language
-    now = ctx.clock()
-    with ctx.sessions() as session:
-        summary = summary_view(session, now, zone)
-        alarms = [_alarm_row(alarm, zone, lang) for alarm in open_alarms(session)]
-        query = (
-            select(Message, Source.name)
-            .join(Source, Message.source_id == Source.id)
-            .options(defer(Message.raw), selectinload(Message.classification))
-            .order_by(Message.received_at.desc(), Message.id.desc())
-            .limit(RECENT)
-        )
-        rows = [_message_row(row, source, zone) for row, source in session.execute(query)]
-    return summary, alarms, rows
-
-
-def _message_detail(ctx: WebContext, message_id: int) -> dict[str, Any] | None:
-    zone = ctx.config.sla.timezone
-    with ctx.sessions() as session:
-        row = _load_message(session, message_id)
-        if row is None:
-            return None
-        source = session.get(Source, row.source_id)
-        return {
-            "row": _message_row(row, source.name if source else "?", zone),
-            "headers": _header_lines(row, zone),
-            "text": row.text,
-            "rules": list(row.classification.rules) if row.classification else [],
-            "size": row.size,
-            "truncated": row.raw_truncated,
-        }
-
-
-def _load_message(session: Session, message_id: int) -> Message | None:
-    query = (
-        select(Message)
-        .where(Message.id == message_id)
-        .options(defer(Message.raw), selectinload(Message.classification))
+def install_dashboard(app: FastAPI) -> None:
+    """Add the dashboard's pages, security state, headers and error pages to ``app``."""
+    app.state.security = Security(
+        key=secrets.token_bytes(32), sessions=SessionStore(), throttle=Throttle()
     )
-    return session.scalar(query)
+    app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(PageError, _page_error)  # type: ignore[arg-type]  # narrower type
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    for module in ROUTERS:
+        app.include_router(module.router)
 
 
-def _message_row(row: Message, source: str, zone: tzinfo) -> MessageRow:
-    verdict = row.classification
-    return MessageRow(
-        id=row.id,
-        received=local(row.received_at, zone),
-        source=source,
-        sender=_sender(row),
-        subject=row.subject,
-        category=verdict.category if verdict else "",
-        request=verdict.request if verdict else None,
-        parse_error=row.parse_error,
-        snippet=snippet(row.text),
-    )
+async def _page_error(request: Request, error: PageError) -> Response:
+    """Show a PageError: a redirect, or a short page saying what is wrong in the reader's words."""
+    if error.location is not None:
+        return RedirectResponse(error.location, status_code=303)
+    message = words(request).get(error.words or "", error.words or "")
+    response = render(request, "error.html", error.status, message=message, detail=error.detail,
+                      back=local_path(error.back, ""))  # fmt: skip
+    response.headers.update(error.headers)
+    return response
 
 
-def _header_lines(row: Message, zone: tzinfo) -> list[tuple[str, str]]:
-    """Return (UI key, value) pairs of the headers worth showing; empty ones are left out."""
-    lines = [
-        ("from", _sender(row)),
-        ("to", _addresses(row.to_addrs)),
-        ("cc", _addresses(row.cc_addrs)),
-        ("reply_to", _addresses(row.reply_to)),
-        ("phone", row.phone or ""),
-        ("sent", local(row.sent_at, zone) if row.sent_at else ""),
-        ("folder", row.folder or ""),
-        ("direction", row.direction),
-        ("submission_id", row.form_submission_id or ""),
-        ("message_id", row.message_id_header or ""),
-    ]
-    return [(key, value) for key, value in lines if value]
+class SecurityHeaders:
+    """ASGI middleware: add ``SECURITY_HEADERS`` to every HTTP response that lacks them."""
 
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-def _alarm_row(alarm: Alarm, zone: tzinfo, lang: str) -> AlarmRow:
-    return AlarmRow(
-        raised=local(alarm.raised_at, zone),
-        what=ALARM_KINDS[lang].get(alarm.kind, alarm.kind),
-        detail=alarm.detail or "",
-        message_id=alarm.message_id,
-    )
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; add the headers to the response as it starts."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
 
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
 
-def _sender(row: Message) -> str:
-    if row.from_name and row.from_addr:
-        return f"{row.from_name} <{row.from_addr}>"
-    return row.from_addr or row.from_name or row.phone or ""
-
-
-def _addresses(items: list[dict[str, str]]) -> str:
-    return ", ".join(
-        f"{item.get('name')} <{item.get('email')}>" if item.get("name") else item.get("email", "")
-        for item in items
-    )
-
-
-def plain_text(text: str) -> str:
-    """Return ``text`` with any HTML reduced to its text; plain text comes back unchanged.
-
-    nh3 drops tags (and script/style content); unescaping turns its entities
-    back into characters, which the template's autoescape then escapes once.
-    """
-    if "<" not in text:
-        return text
-    return html.unescape(nh3.clean(text, tags=set()))
-
-
-def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
-    """Return the start of ``text`` as one plain line of at most ``limit`` characters."""
-    line = re.sub(r"\s+", " ", plain_text(text)).strip()
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+        await self.app(scope, receive, send_with_headers)

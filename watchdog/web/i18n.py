@@ -1,194 +1,30 @@
-"""The dashboard's words in Russian and English, chosen by ``[owner] language``."""
+"""The dashboard's words in Russian and English, read from ``locale/<lang>.toml``.
+
+Each file has three tables: ``ui`` (the pages), ``alarms`` (alarm kinds, by
+``Alarm.kind``) and ``events`` (a case's history, by ``CaseEvent.kind``).
+Words are data: a translator edits the TOML, and a test checks that both
+languages have the same keys and that every alarm and event kind the code
+writes has words.
+"""
 
 from __future__ import annotations
 
-from watchdog.alarms import REQUEST_DELETED, REQUEST_IN_JUNK, SOURCE_SILENT, SOURCE_UNREACHABLE
-from watchdog.notify.outbox import NOTIFICATION_FAILED
+import tomllib
+from importlib import resources
 
-UI: dict[str, dict[str, str]] = {
-    "ru": {
-        "title": "Сторож почты",
-        "alarms": "Тревоги",
-        "messages": "Последние сообщения",
-        "no_messages": "Сообщений пока нет.",
-        "received": "Получено",
-        "source": "Источник",
-        "from": "От кого",
-        "subject": "Тема",
-        "category": "Категория",
-        "request": "Запрос",
-        "yes": "да",
-        "no": "нет",
-        "broken": "НЕ РАЗОБРАНО",
-        "text": "Текст",
-        "classification": "Классификация",
-        "rules": "Сработавшие правила",
-        "raw_size": "Размер исходного сообщения",
-        "bytes": "байт",
-        "truncated": "загружено не целиком",
-        "to": "Кому",
-        "cc": "Копия",
-        "reply_to": "Ответить",
-        "phone": "Телефон",
-        "sent": "Отправлено",
-        "folder": "Папка",
-        "direction": "Направление",
-        "submission_id": "Номер заявки",
-        "message_id": "Message-ID",
-        "not_found": "Такого сообщения нет.",
-        "back": "← ко всем сообщениям",
-        "no_subject": "(без темы)",
-        "nav_messages": "Сообщения и тревоги",
-        "nav_cases": "Обращения",
-        "cases": "Обращения",
-        "case": "Обращение",
-        "no_cases": "Здесь обращений нет.",
-        "filter_open": "открытые",
-        "filter_overdue": "просроченные",
-        "filter_answered": "отвеченные",
-        "filter_handled": "закрытые без письма",
-        "filter_all": "все",
-        "state": "Состояние",
-        "state_open": "ждёт ответа",
-        "state_answered": "отвечено",
-        "state_handled": "закрыто без письма",
-        "overdue": "ПРОСРОЧЕНО",
-        "customer": "Клиент",
-        "deadline": "Ответить до",
-        "waited": "Ждёт (рабочее время)",
-        "closed": "Закрыто",
-        "handled_by": "Кто закрыл",
-        "reason": "Причина",
-        "marked_no_reply": "отмечено как отвеченное, но ответа не нашли",
-        "history": "История",
-        "when": "Когда",
-        "event": "Что случилось",
-        "open_message": "письмо",
-        "notify_owner": "написали владельцу",
-        "notify_team": "напомнили команде",
-        "how_to_handle": "Ответили не письмом (например, по телефону)? Закройте обращение командой:",
-        "summary_open": "Ждут ответа",
-        "summary_overdue": "просрочено",
-        "summary_since": "самое старое — с",
-        "unknown_filter": "Такого фильтра нет:",
-        "choose_filter": "выберите один из этих",
-        "showing_first": "Показаны только первые",
-        "case_not_found": "Такого обращения нет.",
-        "back_to_cases": "← ко всем обращениям",
-        "hours_minutes": "{hours} ч {minutes:02d} мин",
-    },
-    "en": {
-        "title": "Inbox watchdog",
-        "alarms": "Alarms",
-        "messages": "Recent messages",
-        "no_messages": "No messages yet.",
-        "received": "Received",
-        "source": "Source",
-        "from": "From",
-        "subject": "Subject",
-        "category": "Category",
-        "request": "Request",
-        "yes": "yes",
-        "no": "no",
-        "broken": "BROKEN",
-        "text": "Text",
-        "classification": "Classification",
-        "rules": "Rules that fired",
-        "raw_size": "Raw message size",
-        "bytes": "bytes",
-        "truncated": "only partly downloaded",
-        "to": "To",
-        "cc": "Cc",
-        "reply_to": "Reply-To",
-        "phone": "Phone",
-        "sent": "Sent",
-        "folder": "Folder",
-        "direction": "Direction",
-        "submission_id": "Submission id",
-        "message_id": "Message-ID",
-        "not_found": "There is no such message.",
-        "back": "← all messages",
-        "no_subject": "(no subject)",
-        "nav_messages": "Messages and alarms",
-        "nav_cases": "Cases",
-        "cases": "Cases",
-        "case": "Case",
-        "no_cases": "No cases here.",
-        "filter_open": "open",
-        "filter_overdue": "overdue",
-        "filter_answered": "answered",
-        "filter_handled": "handled without e-mail",
-        "filter_all": "all",
-        "state": "State",
-        "state_open": "waiting for an answer",
-        "state_answered": "answered",
-        "state_handled": "handled without e-mail",
-        "overdue": "OVERDUE",
-        "customer": "Customer",
-        "deadline": "Answer by",
-        "waited": "Waited (business time)",
-        "closed": "Closed",
-        "handled_by": "Closed by",
-        "reason": "Reason",
-        "marked_no_reply": "marked answered, no reply found",
-        "history": "History",
-        "when": "When",
-        "event": "What happened",
-        "open_message": "message",
-        "notify_owner": "the owner was told",
-        "notify_team": "the team was reminded",
-        "how_to_handle": "Answered without e-mail (a phone call)? Close the case with:",
-        "summary_open": "Waiting for an answer",
-        "summary_overdue": "overdue",
-        "summary_since": "the oldest since",
-        "unknown_filter": "There is no such filter:",
-        "choose_filter": "choose one of these",
-        "showing_first": "Showing only the first",
-        "case_not_found": "There is no such case.",
-        "back_to_cases": "← all cases",
-        "hours_minutes": "{hours} h {minutes:02d} min",
-    },
-}
+LANGUAGES: tuple[str, ...] = ("ru", "en")
 
-ALARM_KINDS: dict[str, dict[str, str]] = {
-    "ru": {
-        REQUEST_DELETED: "Запрос удалён без ответа",
-        REQUEST_IN_JUNK: "Запрос лежит в спаме",
-        SOURCE_UNREACHABLE: "Источник недоступен",
-        SOURCE_SILENT: "Источник подозрительно молчит",
-        NOTIFICATION_FAILED: "Не удалось доставить письмо или сообщение в чат владельцу или команде",
-    },
-    "en": {
-        REQUEST_DELETED: "A request was deleted unanswered",
-        REQUEST_IN_JUNK: "A request is sitting in Junk",
-        SOURCE_UNREACHABLE: "A source cannot be reached",
-        SOURCE_SILENT: "A source has gone silent",
-        NOTIFICATION_FAILED: "An e-mail or chat message to the owner or team could not be delivered",
-    },
-}
 
-#: A case's history in plain words, by ``CaseEvent.kind`` (see ``track.cases``, ``escalate``).
-EVENT_KINDS: dict[str, dict[str, str]] = {
-    "ru": {
-        "opened": "Пришёл запрос: обращение открыто",
-        "follow_up": "Клиент написал ещё раз",
-        "answered": "Сотрудник ответил клиенту",
-        "auto_ack": "Ушёл наш автоответ (это ещё не ответ)",
-        "internal": "Внутренняя переписка сотрудников (это не ответ)",
-        "marked_answered_no_reply": "Письмо отмечено в почте как отвеченное, но ответа не нашли",
-        "answered_flag_trusted": "Считается отвеченным по отметке «отвечено» в почте",
-        "handled": "Закрыто без письма",
-        "escalated": "Эскалация",
-    },
-    "en": {
-        "opened": "A request arrived: case opened",
-        "follow_up": "The customer wrote again",
-        "answered": "Staff replied to the customer",
-        "auto_ack": "Our automatic acknowledgement went out (not an answer yet)",
-        "internal": "Internal mail between staff (not an answer)",
-        "marked_answered_no_reply": "Marked answered in the mailbox, but no reply was found",
-        "answered_flag_trusted": "Counted as answered by the mailbox's Answered flag",
-        "handled": "Closed without e-mail",
-        "escalated": "Escalated",
-    },
-}
+def _load(lang: str) -> dict[str, dict[str, str]]:
+    text = resources.files("watchdog.web").joinpath("locale", f"{lang}.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+_WORDS = {lang: _load(lang) for lang in LANGUAGES}
+
+#: The pages' words, by language.
+UI: dict[str, dict[str, str]] = {lang: words["ui"] for lang, words in _WORDS.items()}
+#: Alarm kinds in plain words, by language and ``Alarm.kind``.
+ALARM_KINDS: dict[str, dict[str, str]] = {lang: w["alarms"] for lang, w in _WORDS.items()}
+#: A case's history in plain words, by language and ``CaseEvent.kind`` (see ``track.cases``).
+EVENT_KINDS: dict[str, dict[str, str]] = {lang: w["events"] for lang, w in _WORDS.items()}
