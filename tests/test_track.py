@@ -337,6 +337,26 @@ def test_a_case_handled_by_phone_records_who_and_why(session: Session) -> None:
         handle_case(session, 999, by="anna", reason="x", now=T0)
 
 
+def test_handling_a_case_another_process_just_answered_keeps_the_answer(
+    session: Session,
+) -> None:
+    deliver(session, question(), at=T0)
+    track_new(session, POLICY, T0 + timedelta(minutes=1))
+    [case] = the_cases(session)  # the dashboard has the case loaded, still open
+    bind = session.get_bind()
+    with Session(bind) as daemon:  # meanwhile the daemon sees the reply and commits
+        deliver(daemon, reply(), at=T0 + timedelta(minutes=5), folder="Sent")
+        track_new(daemon, POLICY, T0 + timedelta(minutes=6))
+        daemon.commit()
+
+    with pytest.raises(CaseError, match="already answered"):
+        handle_case(session, case.id, by="anna", reason="Позвонила", now=T0 + timedelta(minutes=7))
+    session.commit()
+
+    session.expire_all()
+    assert (case.state, case.handled_by) == ("answered", None)
+
+
 def test_a_site_form_mailing_from_our_own_domain_is_a_request(session: Session) -> None:
     """The story: «Автоматическое сообщение из ...» from noreply@<our domain>, read as ours."""
     relay = mail(

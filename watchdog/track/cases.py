@@ -91,17 +91,15 @@ def mark_answered_flag(
 def handle_case(session: Session, case_id: int, *, by: str, reason: str, now: datetime) -> Case:
     """Close an open case without an e-mail (a phone call), recording who and why.
 
-    Raises CaseError when there is no such case or it is already closed.
+    Raises CaseError when there is no such case or it is no longer open; like
+    ``dismiss_case``, a reply tracked at the same moment is never overwritten.
     """
     if not reason.strip():
         raise CaseError("a reason is required: say how the customer was answered")
-    case = session.get(Case, case_id)
-    if case is None:
-        raise CaseError(f"there is no case {case_id}")
-    if case.state != "open":
-        raise CaseError(f"case {case_id} is already {case.state}")
-    case.state = "handled"
-    case.handled_at, case.handled_by, case.handled_reason = now, by, reason.strip()
+    case = _close_if_open(
+        session, case_id, state="handled", handled_at=now, handled_by=by,
+        handled_reason=reason.strip(),
+    )  # fmt: skip
     _event(session, case, "handled", None, now, actor=by, detail={"reason": reason.strip()})
     _clear_request_alarms(session, case, now)
     return case
@@ -114,20 +112,31 @@ def dismiss_case(session: Session, case_id: int, *, by: str, reason: str, now: d
     UPDATE is conditional on the case still being open, so a reply tracked by
     the daemon at the same moment is never overwritten: one of the two wins.
     """
+    case = _close_if_open(session, case_id, state="dismissed", dismissed_at=now)
+    _event(session, case, "dismissed", None, now, actor=by, detail={"reason": reason.strip()})
+    _clear_request_alarms(session, case, now)
+    return case
+
+
+def _close_if_open(session: Session, case_id: int, **values: object) -> Case:
+    """Set ``values`` on case ``case_id`` only if it is still open, in one conditional UPDATE.
+
+    The case may have been loaded before another process answered it; a
+    plain assignment would then overwrite that answer. Raises CaseError when
+    there is no such case or it is no longer open.
+    """
     case = session.get(Case, case_id)
     if case is None:
         raise CaseError(f"there is no case {case_id}")
     changed = session.execute(
         update(Case)
         .where(Case.id == case_id, Case.state == "open")
-        .values(state="dismissed", dismissed_at=now)
+        .values(**values)
         .execution_options(synchronize_session="fetch")
     )
     if getattr(changed, "rowcount", 0) != 1:
         session.refresh(case)
         raise CaseError(f"case {case_id} is already {case.state}")
-    _event(session, case, "dismissed", None, now, actor=by, detail={"reason": reason.strip()})
-    _clear_request_alarms(session, case, now)
     return case
 
 
