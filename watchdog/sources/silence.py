@@ -174,7 +174,7 @@ def _check_one(
 ) -> Alarm | None:
     """Judge one source; clear or raise its silence alarm; return a newly raised one."""
     verdict = judge_silence(
-        _recent_arrivals(session, row.id, now),
+        recent_arrivals(session, row.id, now),
         calendar_for(config.sla_for(source.name)),
         factor=config.alarms.silence_factor,
         now=now,
@@ -196,7 +196,7 @@ def _check_one(
     )
 
 
-def _recent_arrivals(session: Session, source_id: int, now: datetime) -> list[datetime]:
+def recent_arrivals(session: Session, source_id: int, now: datetime) -> list[datetime]:
     """Return the arrival times of a source's latest incoming requests up to ``now``, newest first."""
     query = (
         select(Message.received_at)

@@ -24,8 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from watchdog.config import Config, FormConfig, MailboxConfig
 from watchdog.sla import calendar_for
-from watchdog.sources.silence import HISTORY, judge_silence
-from watchdog.storage.models import Classification, FolderSync, Message, Source
+from watchdog.sources.silence import judge_silence, recent_arrivals
+from watchdog.storage.models import FolderSync, Source
 from watchdog.web.auth import Owner, require_owner
 from watchdog.web.cases import duration
 from watchdog.web.context import web_context
@@ -173,7 +173,7 @@ def _silence(
     zone: tzinfo,
     lang: str,
 ) -> SilenceLine:
-    arrivals = _request_arrivals(session, row.id, now)
+    arrivals = recent_arrivals(session, row.id, now)
     verdict = judge_silence(
         arrivals,
         calendar_for(config.sla_for(source.name)),
@@ -194,20 +194,3 @@ def _silence(
         working_days=verdict.clock == "working-day",
         alarming=verdict.alarming,
     )
-
-
-def _request_arrivals(session: Session, source_id: int, now: datetime) -> list[datetime]:
-    """Return when the source's latest requests arrived (the same rows the silence alarm reads)."""
-    query = (
-        select(Message.received_at)
-        .join(Classification, Classification.message_id == Message.id)
-        .where(
-            Message.source_id == source_id,
-            Message.direction == "incoming",
-            Classification.request.is_(True),
-            Message.received_at <= now,
-        )
-        .order_by(Message.received_at.desc())
-        .limit(HISTORY)
-    )
-    return list(session.scalars(query))
