@@ -95,7 +95,9 @@ def classify(
             Verdict("customer", (), "broken", doubt=f"could not be read: {message.broken}"), ()
         )
     facts = Facts(message, context, raw)
-    fired = tuple(rule.fired() for rule in rules.rules if rule.condition(facts))
+    # Only the rules whose gate this message passes: the others cannot match (see gate.py).
+    tried = [rules.rules[i] for i in rules.gates.candidates(facts)]
+    fired = tuple(rule.fired() for rule in tried if rule.condition(facts))
     return _dress(decide(fired), fired)
 
 

@@ -34,11 +34,12 @@ from watchdog.ingest.message import Message
 # logging's last-resort handler; a configured application log still sees it.
 logging.getLogger("flufl.bounce").addHandler(logging.NullHandler())
 
-_DSN_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
+#: MIME types of a delivery report's status part.
+DSN_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
+#: Local parts of the senders of delivery reports.
+DAEMON_NAMES = ("mailer-daemon", "mail-daemon", "postmaster", "mailerdaemon", "mdaemon")
 
-_DAEMON = re.compile(
-    r"^(mailer-daemon|mail-daemon|postmaster|mailerdaemon|mdaemon)@", re.IGNORECASE
-)
+_DAEMON = re.compile(rf"^({'|'.join(DAEMON_NAMES)})@", re.IGNORECASE)
 
 
 def looks_like_dsn(message: Message) -> bool:
@@ -49,7 +50,7 @@ def looks_like_dsn(message: Message) -> bool:
     """
     if message.content_type.lower() == "multipart/report":
         return True
-    if any(t.lower() in _DSN_TYPES for t in message.mime_types):
+    if any(t.lower() in DSN_TYPES for t in message.mime_types):
         return True
     sender = message.from_.email if message.from_ else ""
     return _DAEMON.match(sender) is not None

@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from watchdog.classify import dsn
+from watchdog.classify.gate import Needs, any_needs, best_needs, regex_needs
 from watchdog.classify.model import ClassifyContext
 from watchdog.ingest.message import Address, Message
 
@@ -85,14 +86,22 @@ Predicate = Callable[[Facts], bool]
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """A compiled condition table: every step must hold; steps run cheapest first."""
+    """A compiled condition table: every step must hold; steps run cheapest first.
+
+    ``needs`` is a cheap sign the table cannot hold without (see
+    ``watchdog.classify.gate``), or None when there is none.
+    """
 
     steps: tuple[Predicate, ...]
     cost: int = 0
+    needs: Needs | None = None
 
     def __call__(self, facts: Facts) -> bool:
         """Return True when the message satisfies this table."""
-        return all(step(facts) for step in self.steps)
+        for step in self.steps:
+            if not step(facts):
+                return False
+        return True
 
 
 class MatchError(ValueError):
@@ -448,21 +457,27 @@ def compile_condition(table: object, where: str = "match") -> Condition:
     if not isinstance(table, dict) or not table:
         raise MatchError(f"{where}: expected a non-empty table of conditions")
     steps: list[tuple[int, Predicate]] = []
+    needs: list[Needs | None] = []
     for key, value in table.items():
         path = f"{where}.{key}"
         if key in _GROUPS:
-            steps.append(_group(key, value, path))
+            cost, predicate, group_needs = _group(key, value, path)
+            steps.append((cost, predicate))
+            needs.append(group_needs)
         elif key in LEAVES:
             cost, build = LEAVES[key]
             steps.append((cost, build(path, value)))
+            needs.append(_leaf_needs(key, path, value))
         else:
             allowed = ", ".join(sorted([*LEAVES, *_GROUPS]))
             raise MatchError(f"{path}: unknown condition {key!r}; allowed: {allowed}")
     steps.sort(key=lambda item: item[0])
-    return Condition(steps=tuple(p for _, p in steps), cost=max(c for c, _ in steps))
+    return Condition(
+        steps=tuple(p for _, p in steps), cost=max(c for c, _ in steps), needs=best_needs(needs)
+    )
 
 
-def _group(kind: str, value: object, path: str) -> tuple[int, Predicate]:
+def _group(kind: str, value: object, path: str) -> tuple[int, Predicate, Needs | None]:
     """Compile an ``all``/``any``/``none`` list into one step costing its dearest member."""
     if not isinstance(value, list) or not value:
         raise MatchError(f"{path}: expected a non-empty list of condition tables")
@@ -471,7 +486,92 @@ def _group(kind: str, value: object, path: str) -> tuple[int, Predicate]:
     )
     cost = max(c.cost for c in subs)
     if kind == "all":
-        return cost, lambda f: all(c(f) for c in subs)
+        return cost, _all_of(subs), best_needs(c.needs for c in subs)
     if kind == "any":
-        return cost, lambda f: any(c(f) for c in subs)
-    return cost, lambda f: not any(c(f) for c in subs)
+        return cost, _any_of(subs), any_needs([c.needs for c in subs])
+    return cost, _none_of(subs), None
+
+
+def _all_of(subs: list[Condition]) -> Predicate:
+    def test(f: Facts) -> bool:
+        for sub in subs:
+            if not sub(f):
+                return False
+        return True
+
+    return test
+
+
+def _any_of(subs: list[Condition]) -> Predicate:
+    def test(f: Facts) -> bool:
+        for sub in subs:
+            if sub(f):
+                return True
+        return False
+
+    return test
+
+
+def _none_of(subs: list[Condition]) -> Predicate:
+    any_of = _any_of(subs)
+    return lambda f: not any_of(f)
+
+
+# --- needs: what a leaf cannot hold without (see watchdog.classify.gate) -------
+
+#: Regex leaves and the field each searches, as ``gate.FIELDS`` names it.
+_REGEX_FIELDS = {
+    "subject_regex": "subject",
+    "body_regex": "text",
+    "full_body_regex": "full_text",
+    "from_regex": "from",
+    "from_name_regex": "from_name",
+    "to_regex": "recipients",
+}
+#: Leaves that hold only when ``true`` and a field is not empty.
+_HAS_WHEN_TRUE = {
+    "reply_to_present": "reply_to",
+    "reply_to_other_domain": "reply_to",
+    "in_reply_to_present": "in_reply_to",
+    "to_is_from": "recipients",
+    "recipients_all_own": "recipients",
+    "from_same_org_as_recipients": "recipients",
+}
+_DSN_NEEDS: Needs = frozenset(
+    {("mime", "multipart/report")}
+    | {("mime", t) for t in dsn.DSN_TYPES}
+    | {("literal", "from_lower", f"{name}@") for name in dsn.DAEMON_NAMES}
+)
+
+
+def _leaf_needs(key: str, path: str, value: object) -> Needs | None:
+    """Return what the (already validated) leaf ``key = value`` needs, or None."""
+    if key in _REGEX_FIELDS:
+        pattern = _regex(path, value)
+        return regex_needs(_REGEX_FIELDS[key], pattern.compiled.pattern, pattern.folded)
+    if key == "header_present":
+        return frozenset(("header", name) for name in _strings(path, value))
+    if key in ("header_equals", "header_regex"):
+        return frozenset({("header", str(next(iter(_table(path, value)))).lower())})
+    if key == "from_domain":
+        domains = _strings(path, value)
+        if not all(d and not d.startswith(".") for d in domains):
+            return None
+        return frozenset(("from_domain", d) for d in domains)
+    if key in ("mime_type", "content_type"):
+        return frozenset(("mime", t) for t in _strings(path, value))
+    if key == "attachment_type":
+        return frozenset(("attachment", t) for t in _strings(path, value))
+    if key == "attachment_name_regex":
+        return frozenset({("has", "attachments")})
+    if key == "reply_to_domain":
+        return frozenset({("has", "reply_to")})
+    if key == "recipients_min" and value:
+        return frozenset({("has", "recipients")})
+    if key == "subject_tag_is_recipient" and value is True:
+        return frozenset({("literal", "subject", "[")})
+    if key == "delivery_failure" and value is True:
+        return _DSN_NEEDS
+    if key in _HAS_WHEN_TRUE and value is True:
+        return frozenset({("has", _HAS_WHEN_TRUE[key])})
+    return None

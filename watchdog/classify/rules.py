@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from watchdog.bundled import rules_dir
+from watchdog.classify.gate import GateIndex
 from watchdog.classify.match import Condition, MatchError, compile_condition
 from watchdog.classify.model import CONCLUSIONS, FiredRule, Strength
 from watchdog.errors import RuleError
@@ -54,9 +55,16 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """The enabled rules, in load order (bundled files by name, then each extra folder)."""
+    """The enabled rules, in load order (bundled files by name, then each extra folder).
+
+    ``gates`` finds the rules worth trying on a message (see ``watchdog.classify.gate``).
+    """
 
     rules: tuple[Rule, ...]
+    gates: GateIndex = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gates", GateIndex([r.condition.needs for r in self.rules]))
 
     def names(self) -> tuple[str, ...]:
         """Names of the enabled rules, in order."""
