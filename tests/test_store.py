@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -12,11 +12,20 @@ from sqlalchemy.orm import Session
 from watchdog.alarms import SOURCE_UNREACHABLE, clear_alarms, open_alarms, raise_alarm
 from watchdog.classify import ClassifyContext, load_rules
 from watchdog.ingest.message import OurIdentity
-from watchdog.ingest.store import Ingestor, MailLocation, ensure_source, store_form, store_mail
+from watchdog.ingest.store import (
+    Arrival,
+    Ingestor,
+    MailLocation,
+    ensure_source,
+    insert_mails,
+    read_mail,
+    store_form,
+    store_mail,
+)
 from watchdog.ingest.submission import FormSubmission
 from watchdog.storage.engine import make_engine, session_factory
 from watchdog.storage.migrate import upgrade
-from watchdog.storage.models import Message
+from watchdog.storage.models import Classification, Message
 
 NOW = datetime(2025, 11, 3, 9, 30, tzinfo=UTC)
 INGESTOR = Ingestor(
@@ -69,6 +78,42 @@ def test_a_customer_mail_is_stored_with_its_classification(session: Session) -> 
     assert row.raw == CUSTOMER
     assert row.classification is not None
     assert (row.classification.category, row.classification.request) == ("customer", True)
+
+
+def test_bulk_inserted_mail_is_stored_exactly_as_one_added_alone(session: Session) -> None:
+    """insert_mails writes through the driver directly: every column must come out the same."""
+    source = ensure_source(session, "mailbox", "orders", NOW)
+    received = datetime(2025, 11, 3, 12, 1, 2, 345678, tzinfo=timezone(timedelta(hours=3)))
+    flags = ("\\Seen", "$Label")
+    alone = MailLocation(folder="INBOX", role="inbox", uidvalidity=7, uid=1)
+    store_mail(session, INGESTOR, source.id, alone, CUSTOMER, received_at=received, now=NOW,
+               flags=flags, size=9999, truncated=True)  # fmt: skip
+    read = read_mail(INGESTOR, CUSTOMER, folder_role="inbox")
+    batch = [
+        (
+            Arrival(MailLocation("INBOX", "inbox", 7, uid), CUSTOMER, received, flags, 9999, True),
+            read,
+        )
+        for uid in (2, 3)
+    ]
+    ids = insert_mails(session, source.id, batch, NOW)
+    session.commit()
+    session.expire_all()
+
+    rows = {row.uid: row for row in session.scalars(select(Message))}
+    assert [rows[2].id, rows[3].id] == ids
+    assert rows[1].received_at == received
+    columns = [c.key for c in Message.__table__.columns if c.key not in ("id", "uid")]
+    verdicts = {v.message_id: v for v in session.scalars(select(Classification))}
+    verdict_columns = ("category", "request", "rules", "created_at")
+    for uid in (2, 3):
+        assert {c: getattr(rows[uid], c) for c in columns} == {
+            c: getattr(rows[1], c) for c in columns
+        }
+        mine, reference = verdicts[rows[uid].id], verdicts[rows[1].id]
+        assert [getattr(mine, c) for c in verdict_columns] == [
+            getattr(reference, c) for c in verdict_columns
+        ]
 
 
 def test_a_mail_that_cannot_be_parsed_is_stored_as_a_broken_request(session: Session) -> None:

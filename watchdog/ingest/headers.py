@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 
 from watchdog.ingest.charsets import decode_bytes, decode_undeclared
@@ -113,6 +113,8 @@ def _word_bytes(encoding: str, encoded: str) -> bytes | None:
 
 def decode_value(raw: str) -> str:
     """Return a header value as text: 8-bit guessed, unfolded, RFC 2047 decoded, stripped."""
+    if raw.isascii() and "\n" not in raw and "=?" not in raw:
+        return raw.strip()  # nothing to guess, unfold or decode: most values
     return decode_words(unfold(raw_to_text(raw))).strip()
 
 
@@ -180,6 +182,9 @@ def parse_date(value: str | None) -> datetime | None:
     """
     if not value:
         return None
+    common = _common_date(value)
+    if common is not None:
+        return common
     try:
         parsed = parsedate_to_datetime(value)
     except Exception:  # ValueError, TypeError, OverflowError on hostile input
@@ -190,3 +195,33 @@ def parse_date(value: str | None) -> datetime | None:
         return parsed.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+
+
+# The form nearly every mailer writes ("Mon, 3 Nov 2025 12:00:00 +0300 (MSK)"), read
+# without the stdlib's general parser; anything else goes to it. Years below 1000
+# are left to it too (it reads "0099" as 1999).
+_COMMON_DATE = re.compile(
+    r"(?:[A-Za-z]{3}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"([1-9]\d{3}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)(?: \([^()]*\))?\Z"
+)
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
+
+
+def _common_date(value: str) -> datetime | None:
+    """Read the common Date form as ``parsedate_to_datetime`` would, in UTC; None otherwise."""
+    match = _COMMON_DATE.match(value)
+    if match is None:
+        return None
+    day, month, year, hour, minute, second, sign, zone_h, zone_m = match.groups()
+    offset = int(zone_h) * 3600 + int(zone_m) * 60  # as email._parseaddr computes it
+    try:
+        zone = timezone(timedelta(seconds=-offset if sign == "-" else offset))
+        when = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+        return when.replace(tzinfo=zone).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None  # out of range: the general parser decides

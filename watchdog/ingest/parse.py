@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from email.parser import BytesParser
 from email.policy import compat32
+from typing import Any
 
 from watchdog.ingest.attachments import attachments
 from watchdog.ingest.charsets import decode_bytes, decode_prefix
@@ -38,6 +39,7 @@ from watchdog.ingest.mime import (
     leaf_payload,
     walk,
 )
+from watchdog.ingest.simple import SimpleMail, multipart_tree, read_simple
 from watchdog.ingest.text import MAX_TEXT_CHARS, html_to_text, new_part
 
 _PARSER = BytesParser(policy=compat32)
@@ -82,9 +84,12 @@ def _parse(raw: bytes, ours: OurIdentity | None, folder_role: str | None) -> Mes
             direction=_direction(None, ours, folder_role),
             broken="empty message",
         )
+    simple = read_simple(raw)  # most mail: the same result without the stdlib's MIME parser
+    if simple is not None:
+        return _simple_message(raw, simple, ours, folder_role)
     msg, repaired = _parse_mime(raw)
     raw_headers = _raw_headers(msg)
-    headers = {name: tuple(decode_value(v) for v in values) for name, values in raw_headers.items()}
+    headers = _decoded(raw_headers)
     if not any(name in headers for name in _IDENTIFYING):
         return Message(
             raw_size=len(raw),
@@ -93,33 +98,67 @@ def _parse(raw: bytes, ours: OurIdentity | None, folder_role: str | None) -> Mes
             direction=_direction(None, ours, folder_role),
             broken="not an email: no From, Date, Subject or Message-ID header",
         )
-    from_ = first_address(raw_headers.get("from", []))
     types = ContentTypes()
     parts = walk(msg, types)
     body = _body_parts(msg, 0, types)
-    full_text, html_only = _body_text(body, types)
+    full_text, html_only = _body_text([(types(p), _part_text(p)) for p in body])
     return Message(
+        **_header_fields(raw_headers, headers, ours, folder_role),
         raw_size=len(raw),
-        message_id=_first_id(headers.get("message-id")),
-        in_reply_to=_first_id(headers.get("in-reply-to")),
-        references=tuple(i for v in headers.get("references", ()) for i in parse_ids(v)),
-        from_=from_,
-        sender=first_address(raw_headers.get("sender", [])),
-        reply_to=parse_addresses(raw_headers.get("reply-to", [])),
-        to=parse_addresses(raw_headers.get("to", [])),
-        cc=parse_addresses(raw_headers.get("cc", [])),
-        subject=headers.get("subject", ("",))[0],
-        date=parse_date(headers.get("date", ("",))[0]),
-        headers=headers,
         content_type=types(msg),
         mime_types=tuple(types(part) for part in parts),
         attachments=attachments(parts, body, types),
         text=new_part(full_text),
         full_text=full_text,
         html_only=html_only,
-        direction=_direction(from_, ours, folder_role),
         defects=_defects(msg, parts) + ((_REPAIRED,) if repaired else ()),
     )
+
+
+def _simple_message(
+    raw: bytes, simple: SimpleMail, ours: OurIdentity | None, folder_role: str | None
+) -> Message:
+    """The Message of a one-text-part mail (see ``watchdog.ingest.simple``)."""
+    ctype = simple.content_type
+    full_text, html_only = _body_text([(ctype, _text(simple.payload, simple.charset))])
+    return Message(
+        **_header_fields(simple.headers, _decoded(simple.headers), ours, folder_role),
+        raw_size=len(raw),
+        content_type=ctype,
+        mime_types=(ctype,),
+        text=new_part(full_text),
+        full_text=full_text,
+        html_only=html_only,
+        defects=simple.defects,
+    )
+
+
+def _decoded(raw_headers: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {name: tuple(decode_value(v) for v in values) for name, values in raw_headers.items()}
+
+
+def _header_fields(
+    raw_headers: dict[str, list[str]],
+    headers: dict[str, tuple[str, ...]],
+    ours: OurIdentity | None,
+    folder_role: str | None,
+) -> dict[str, Any]:
+    """The Message fields that come from the headers (ids, addresses, subject, date, direction)."""
+    from_ = first_address(raw_headers.get("from", []))
+    return {
+        "message_id": _first_id(headers.get("message-id")),
+        "in_reply_to": _first_id(headers.get("in-reply-to")),
+        "references": tuple(i for v in headers.get("references", ()) for i in parse_ids(v)),
+        "from_": from_,
+        "sender": first_address(raw_headers.get("sender", [])),
+        "reply_to": parse_addresses(raw_headers.get("reply-to", [])),
+        "to": parse_addresses(raw_headers.get("to", [])),
+        "cc": parse_addresses(raw_headers.get("cc", [])),
+        "subject": headers.get("subject", ("",))[0],
+        "date": parse_date(headers.get("date", ("",))[0]),
+        "headers": headers,
+        "direction": _direction(from_, ours, folder_role),
+    }
 
 
 def _parse_mime(raw: bytes) -> tuple[Part, bool]:
@@ -134,6 +173,9 @@ def _parse_mime(raw: bytes) -> tuple[Part, bool]:
     alone: there the "bad line" is more likely a body missing its blank
     separator line.
     """
+    plain = multipart_tree(raw)  # a multipart of plain leaves: the same tree, built faster
+    if plain is not None:
+        return plain, False
     msg = _PARSER.parsebytes(raw)
     if "from" in _raw_headers(msg):
         return msg, False
@@ -220,17 +262,16 @@ def _has_content(part: Part) -> bool:
     return bool(leaf_payload(part).strip())
 
 
-def _body_text(body: list[Part], types: ContentTypes) -> tuple[str, bool]:
-    """Return (the body's text, True when it came from HTML only)."""
+def _body_text(body: list[tuple[str, str]]) -> tuple[str, bool]:
+    """Return (the body's text, True when it came from HTML only) of (type, text) parts."""
     texts: list[str] = []
-    for part in body:
-        text = _part_text(part)
-        if types(part) == "text/html":
+    for ctype, text in body:
+        if ctype == "text/html":
             text = html_to_text(text)
         text = _normalise_newlines(text).strip()
         if text:
             texts.append(text)
-    html_only = bool(body) and all(types(p) == "text/html" for p in body)
+    html_only = bool(body) and all(ctype == "text/html" for ctype, _ in body)
     return "\n\n".join(texts)[:MAX_TEXT_CHARS], html_only
 
 
@@ -241,6 +282,11 @@ def _part_text(part: Part) -> str:
         charset = part.get_content_charset()
     except Exception:
         charset = None
+    return _text(data, charset)
+
+
+def _text(data: bytes, charset: str | None) -> str:
+    """Decode a text part's bytes in its charset, with fallbacks; only the first part of a huge one."""
     if len(data) > _MAX_BODY_BYTES:
         return decode_prefix(data[:_MAX_BODY_BYTES], charset)
     return decode_bytes(data, charset)
@@ -254,7 +300,9 @@ def _normalise_newlines(text: str) -> str:
     """
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _BLANK_RUN.sub("\n\n", _TRAILING_SPACE.sub("\n", text))
+    if " \n" in text or "\t\n" in text or "\xa0\n" in text:  # what _TRAILING_SPACE needs
+        text = _TRAILING_SPACE.sub("\n", text)
+    return _BLANK_RUN.sub("\n\n", text) if "\n\n\n" in text else text
 
 
 def _defects(msg: Part, parts: list[Part] | None = None) -> tuple[str, ...]:

@@ -97,6 +97,8 @@ def new_part(text: str) -> str:
     """
     lines = text.split("\n")
     intro = find_intro(lines)
+    if intro is None and ">" not in text and "--" not in text:
+        return text.strip()  # no intro, no quoted line, no signature: all of it is new
     if intro is not None:
         start, end = intro
         if _quoted_follows(lines, end + 1):
