@@ -108,6 +108,24 @@ def test_a_batch_whose_worker_died_is_read_in_process_and_so_is_every_later_one(
     assert later is None  # no pool any more: read here
 
 
+def test_workers_started_ahead_read_the_first_batch_and_can_be_closed_any_time() -> None:
+    readers = MailReaders(INGESTOR, workers=2)
+    try:
+        readers.start()  # spawns the workers in the background
+        first = readers.result(readers.submit(MAILS), MAILS)
+    finally:
+        readers.close()
+    assert first == [read_mail(INGESTOR, raw, folder_role=role) for raw, role in MAILS]
+    assert readers.stats.batches_in_workers == 1
+
+    closed_at_once = MailReaders(INGESTOR, workers=2)
+    closed_at_once.start()
+    closed_at_once.close()  # while they may still be starting: no error, no hang
+    assert closed_at_once.result(None, MAILS[:1]) == [
+        read_mail(INGESTOR, MAILS[0][0], folder_role=MAILS[0][1])
+    ]
+
+
 def test_small_backlogs_and_rules_a_worker_cannot_load_are_read_in_process() -> None:
     policy = ReadPolicy(workers=2, from_backlog=100)
     no_dirs = Ingestor(INGESTOR.rules, INGESTOR.context, INGESTOR.ours)

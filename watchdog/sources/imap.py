@@ -1,7 +1,8 @@
 """The IMAP edge: a ``MailboxReader`` protocol and its imapclient implementation.
 
-This is the only module that imports imapclient (and, through it, imaplib).
-Everything above it sees plain dataclasses and ``SourceError``.
+This module and its helper ``imapwire`` (which reads FETCH answers off the
+wire, fast) are the only ones that import imapclient and imaplib.
+Everything above them sees plain dataclasses and ``SourceError``.
 
 The reader can only read. It opens folders with EXAMINE (``select_folder(...,
 readonly=True)``) and fetches with ``BODY.PEEK``, so the server never sets
@@ -20,10 +21,11 @@ from __future__ import annotations
 import contextlib
 import re
 import ssl
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import imapclient  # type: ignore[import-untyped]
 from imapclient.exceptions import (  # type: ignore[import-untyped]
@@ -31,17 +33,17 @@ from imapclient.exceptions import (  # type: ignore[import-untyped]
     IMAPClientError,
     LoginError,
 )
-from imapclient.response_parser import parse_fetch_response  # type: ignore[import-untyped]
 
 from watchdog.config.schema import MailboxConfig
 from watchdog.errors import SourceError
 from watchdog.sources.folders import ListedFolder
+from watchdog.sources.imapwire import read_fetch, send_fetch, uid_fetch
 
 #: RFC 5530 response codes that mean "try again later", even on a refused LOGIN.
 _TRANSIENT_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]")
 #: The flag a server sets per session; it says nothing about the message.
 _SESSION_FLAGS = frozenset({"\\recent"})
-_HEADER_FIELDS = b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID DATE)]"
+_HEADER_FIELDS = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID DATE)]"
 _SEQUENCE_RANGE = re.compile(r"^(\d+)(?::(\d+))?$")
 
 
@@ -144,6 +146,19 @@ class MailboxReader(Protocol):
         ...
 
 
+@runtime_checkable
+class PrefetchingReader(Protocol):
+    """A reader that can ask for the next batch while this one is stored."""
+
+    def prefetch_mail(self, uids: Sequence[int], max_bytes: int) -> None:
+        """Send the FETCH of ``uids`` now; ``fetch_mail`` with the same arguments reads it.
+
+        Between the two the server goes on producing the answer (into the
+        socket's buffers) while the caller stores the batch before it.
+        """
+        ...
+
+
 Connect = Callable[[MailboxConfig], MailboxReader]
 
 
@@ -162,6 +177,11 @@ class ImapClientReader:
         self._capabilities = frozenset(cap.decode("ascii", "replace") for cap in caps)
         self._qresync = b"QRESYNC" in caps and b"ENABLE" in caps
         self._condstore = (b"CONDSTORE" in caps or self._qresync) and b"ENABLE" in caps
+        # FETCHes sent ahead (prefetch_mail), oldest first; answers read but not yet taken;
+        # data that came early, in an earlier command's answer (see _read_ahead).
+        self._ahead: deque[tuple[tuple[tuple[int, ...], int], bytes]] = deque()
+        self._answers: dict[tuple[tuple[int, ...], int], dict[int, FetchedMail] | SourceError] = {}
+        self._early: dict[int, dict[bytes, Any]] = {}
 
     @classmethod
     def open(
@@ -228,11 +248,13 @@ class ImapClientReader:
         return self._qresync
 
     def list_folders(self) -> list[ListedFolder]:
+        self._read_ahead()
         with _translated(self._server, "LIST"):
             rows = self._client.list_folders()
         return [_listed(flags, delimiter, name) for flags, delimiter, name in rows]
 
     def status(self, wire: str) -> FolderStatus:
+        self._read_ahead()
         # Quirk: Dovecot's EXAMINE costs time in proportion to the folder (about
         # 15 ms per 1,000 Maildir messages) while STATUS answers from its index
         # in well under a millisecond, so the idle check asks STATUS.
@@ -249,6 +271,7 @@ class ImapClientReader:
         )
 
     def examine(self, wire: str) -> FolderStatus:
+        self._read_ahead()
         with _translated(self._server, f'EXAMINE "{wire}"'):
             status = self._client.select_folder(wire, readonly=True)
         modseq = status.get(b"HIGHESTMODSEQ")
@@ -260,6 +283,7 @@ class ImapClientReader:
         )
 
     def list_new(self, first_uid: int) -> dict[int, int]:
+        self._read_ahead()
         # Quirk: "n:*" always includes the last message, even when its UID is
         # below n (RFC 3501 6.4.8), so the answer is filtered.
         data = self._fetch_range(f"{first_uid}:*", "(RFC822.SIZE)")
@@ -270,15 +294,30 @@ class ImapClientReader:
         }
 
     def fetch_mail(self, uids: Sequence[int], max_bytes: int) -> dict[int, FetchedMail]:
-        part = f"BODY.PEEK[]<0.{max_bytes}>".encode()
-        data = self._fetch_list(uids, [part, b"RFC822.SIZE", b"FLAGS", b"INTERNALDATE"])
+        key = (tuple(uids), max_bytes)
+        self._read_ahead(until=key)
+        answer = self._answers.pop(key, None)
+        if isinstance(answer, SourceError):
+            raise answer
+        if answer is not None:
+            return answer
+        data = self._fetch_list(uids, _mail_items(max_bytes))
         return {uid: _mail(uid, item) for uid, item in data.items() if _body(item) is not None}
 
+    def prefetch_mail(self, uids: Sequence[int], max_bytes: int) -> None:
+        if not uids:
+            return
+        with _translated(self._server, "UID FETCH"):
+            tag = send_fetch(self._client._imap, uid_set(sorted(set(uids))), _mail_items(max_bytes))
+        self._ahead.append(((tuple(uids), max_bytes), tag))
+
     def fetch_headers(self, uids: Sequence[int]) -> dict[int, FetchedMail]:
-        data = self._fetch_list(uids, [_HEADER_FIELDS, b"RFC822.SIZE", b"FLAGS", b"INTERNALDATE"])
+        self._read_ahead()
+        data = self._fetch_list(uids, f"({_HEADER_FIELDS} RFC822.SIZE FLAGS INTERNALDATE)")
         return {uid: _mail(uid, item) for uid, item in data.items() if _body(item) is not None}
 
     def fetch_flags(self, first_uid: int, last_uid: int) -> dict[int, tuple[str, ...]]:
+        self._read_ahead()
         if last_uid < first_uid:
             return {}
         data = self._fetch_range(f"{first_uid}:{last_uid}", "(FLAGS)")
@@ -289,6 +328,7 @@ class ImapClientReader:
         }
 
     def changes_since(self, modseq: int, last_uid: int) -> Changes:
+        self._read_ahead()
         if last_uid < 1:
             return Changes({}, frozenset() if self._qresync else None)
         modifiers = f"(CHANGEDSINCE {modseq}{' VANISHED' if self._qresync else ''})"
@@ -301,6 +341,7 @@ class ImapClientReader:
         return Changes(flags, frozenset(_vanished_uids(vanished)))
 
     def all_uids(self) -> frozenset[int]:
+        self._read_ahead()
         with _translated(self._server, "UID SEARCH ALL"):
             return frozenset(int(uid) for uid in self._client.search("ALL"))
 
@@ -309,30 +350,68 @@ class ImapClientReader:
 
     # -- internals -------------------------------------------------------------
 
-    def _fetch_list(self, uids: Sequence[int], items: list[bytes]) -> dict[int, dict[bytes, Any]]:
+    def _read_ahead(self, until: tuple[tuple[int, ...], int] | None = None) -> None:
+        """Read the answers of FETCHes sent ahead, in order, up to ``until`` (else all).
+
+        Every other command first reads them all: an answer left unread would
+        be taken for the next command's. Quirk: a server may run pipelined
+        FETCHes together (Dovecot does), so a message of a later FETCH can
+        come inside an earlier one's answer; such data is kept for the FETCH
+        that asked for it, never taken for "not there, expunged". A refusal
+        is kept for its ``fetch_mail``; a network error propagates.
+        """
+        while self._ahead:
+            key, tag = self._ahead.popleft()
+            try:
+                with _translated(self._server, "UID FETCH"):
+                    data = read_fetch(self._client._imap, tag)
+            except SourceError as exc:
+                if not exc.permanent:
+                    raise
+                self._answers[key] = exc
+            else:
+                for uid, item in data.items():
+                    self._early.setdefault(uid, {}).update(item)
+                mine = {uid: self._early.pop(uid) for uid in key[0] if uid in self._early}
+                self._answers[key] = {
+                    uid: _mail(uid, item) for uid, item in mine.items() if _body(item) is not None
+                }
+            if key == until:
+                return
+        self._early.clear()  # nothing is pending: what is left was unsolicited
+
+    def _fetch_list(self, uids: Sequence[int], items: str) -> dict[int, dict[bytes, Any]]:
+        """UID FETCH of listed UIDs; like imapclient's ``fetch``, other messages are dropped."""
         if not uids:
             return {}
-        with _translated(self._server, "UID FETCH"):
-            return dict(self._client.fetch(list(uids), items))
+        wanted = sorted(set(uids))
+        data = self._fetch_range(uid_set(wanted), items)
+        return {uid: data[uid] for uid in wanted if uid in data}
 
     def _fetch_range(
         self, uid_range: str, items: str, modifiers: str | None = None
     ) -> dict[int, dict[bytes, Any]]:
-        """UID FETCH over a range: imapclient's ``fetch`` only accepts lists of UIDs.
+        """UID FETCH, read by ``imapwire.uid_fetch``: every response of the answer, by UID.
 
-        It also filters its answer by the UIDs asked for, which a range like
-        ``1:*`` cannot express; so the command goes through imaplib directly
-        and the answer through imapclient's parser.
+        imapclient's ``fetch`` only accepts lists of UIDs and filters its
+        answer by them, which a range like ``1:*`` cannot express; and its
+        parser costs more than the download itself (see ``imapwire``).
         """
-        imap = self._client._imap
-        args = ["UID", "FETCH", uid_range, items] + ([modifiers] if modifiers else [])
         with _translated(self._server, "UID FETCH"):
-            tag = imap._command(*args)
-            typ, data = imap._command_complete("FETCH", tag)
-            if typ != "OK":
-                raise IMAPClientError(f"UID FETCH failed: {data!r}")
-            typ, data = imap._untagged_response(typ, data, "FETCH")
-            return dict(parse_fetch_response(data, False, True))
+            return uid_fetch(self._client._imap, uid_range, items, modifiers)
+
+
+def uid_set(uids: Sequence[int]) -> str:
+    """Write ascending, distinct UIDs as an IMAP sequence set: runs become "first:last"."""
+    runs: list[str] = []
+    start = previous = uids[0]
+    for uid in uids[1:]:
+        if uid != previous + 1:
+            runs.append(f"{start}:{previous}" if previous > start else str(start))
+            start = uid
+        previous = uid
+    runs.append(f"{start}:{previous}" if previous > start else str(start))
+    return ",".join(runs)
 
 
 def _login(client: Any, mailbox: MailboxConfig, server: str) -> None:
@@ -411,6 +490,11 @@ def _body(item: dict[bytes, Any]) -> bytes | None:
         if key.upper().startswith(b"BODY["):
             return bytes(value) if value is not None else b""
     return None
+
+
+def _mail_items(max_bytes: int) -> str:
+    """The data items of a mail's FETCH: its first ``max_bytes``, size, flags, arrival time."""
+    return f"(BODY.PEEK[]<0.{max_bytes}> RFC822.SIZE FLAGS INTERNALDATE)"
 
 
 def _mail(uid: int, item: dict[bytes, Any]) -> FetchedMail:

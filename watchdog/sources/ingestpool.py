@@ -2,7 +2,7 @@
 
 A first sync (or the first poll after a long outage) reads tens of
 thousands of mails. Parsing and classifying them (``read_mail``) is pure
-Python and CPU-bound, about 0.6 ms a mail, so in the polling process it
+Python and CPU-bound, about 0.4 ms a mail, so in the polling process it
 would cost several times the IMAP download, and a thread cannot help (the
 GIL). ``MailReaders`` hands each fetched batch to a pool of worker
 processes; meanwhile the polling process fetches the next batch and inserts
@@ -16,6 +16,8 @@ the one before (see ``mailsync._FolderSyncer._read_new``).
   is always read in-process.
 - A small backlog is read in-process (``MailReaders`` without workers): starting the
   workers costs about half a second of CPU, worth it only for thousands of mails.
+  A poll with a big backlog starts them as it begins (``MailReaders.start``, in the
+  background), so they are ready when the big folder's first batch arrives.
 - A worker that dies (killed, out of memory) costs nothing: its batch, and
   every batch after it, is read in-process instead.
 """
@@ -26,6 +28,7 @@ import contextlib
 import multiprocessing
 import os
 import resource
+import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,6 +47,9 @@ PARALLEL_BACKLOG = 2_000
 """New mails in one folder from which worker processes are worth starting."""
 MAX_WORKERS = 4
 """More workers than this only add memory: the polling process becomes the bottleneck."""
+AHEAD_PER_WORKER = 2
+"""Batches fetched ahead per worker: one being read, one queued, so that a worker never
+waits while the polling process commits or inserts (its serial part)."""
 WORKER_NICENESS = 10
 """Workers yield the CPU to the polling process and the rest of the daemon (``nice``)."""
 
@@ -91,8 +97,8 @@ class MailReaders:
     def __init__(self, ingestor: Ingestor, workers: int = 0) -> None:
         self.ingestor = ingestor
         self.stats = ReadStats(workers=workers)
-        self.depth = workers
-        """Batches worth fetching ahead of the one being stored: one per worker."""
+        self.depth = workers * AHEAD_PER_WORKER
+        """Batches worth fetching ahead of the one being stored (see AHEAD_PER_WORKER)."""
         self._pool: ProcessPoolExecutor | None = None
         if workers:
             assert ingestor.rule_dirs is not None
@@ -107,6 +113,26 @@ class MailReaders:
                 initializer=_start_worker,
                 initargs=(ingestor.rule_dirs, ingestor.context, ingestor.ours),
             )
+
+    def start(self) -> None:
+        """Start the worker processes now, in the background, ready for the first batch.
+
+        Starting them takes a second or two (the fork server imports the
+        program, each worker loads the rules), and ``submit`` would do it in
+        the polling process, which would then wait. Called as a big poll
+        begins, the start overlaps with the work before the first batch.
+        """
+        pool = self._pool
+        if pool is None:
+            return
+
+        def spawn() -> None:
+            # One worker is spawned per submit while none is idle: one no-op each.
+            with contextlib.suppress(Exception):  # shut down or broken meanwhile: nothing to do
+                for future in [pool.submit(_ready) for _ in range(self.stats.workers)]:
+                    future.result()
+
+        threading.Thread(target=spawn, name="ingestpool-start", daemon=True).start()
 
     def submit(self, mails: list[MailBytes]) -> Future[WorkerAnswer] | None:
         """Start reading ``mails`` in a worker; None when they will be read in-process."""
@@ -163,6 +189,10 @@ def _start_worker(rule_dirs: tuple[str, ...], context: ClassifyContext, ours: Ou
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
     _worker_ingestor = Ingestor(load_rules(rule_dirs), context, ours, rule_dirs)
+
+
+def _ready() -> None:
+    """Nothing: submitted by ``MailReaders.start`` so that a worker is spawned."""
 
 
 def _read_batch(mails: list[MailBytes]) -> WorkerAnswer:

@@ -16,7 +16,9 @@ the last UID read and HIGHESTMODSEQ. One poll of a folder:
    size against the rows we have and re-point those instead of storing
    them twice.
 4. New mail: ``UID FETCH last+1:* (RFC822.SIZE)``, then batches (at most
-   ``batch_size`` messages and about ``BATCH_BYTES``) of ``BODY.PEEK[]<0.N>``.
+   ``batch_size`` messages and about ``BATCH_BYTES``) of ``BODY.PEEK[]<0.N>``,
+   each batch's FETCH sent before the one before it is stored (pipelined:
+   the server works while we store).
    Each batch is committed with the new last UID, so a crash resumes where
    it stopped, without loss and without duplicates. Never UNSEEN, never a
    SINCE window: after a week of downtime everything past the last UID is read.
@@ -74,6 +76,7 @@ from watchdog.sources.imap import (
     FetchedMail,
     FolderStatus,
     MailboxReader,
+    PrefetchingReader,
     default_connect,
 )
 from watchdog.sources.ingestpool import (
@@ -210,6 +213,7 @@ class _Job:
     report: PollReport
     reading: ReadPolicy
     watch: mailalarms.Watch | None = None
+    readers: MailReaders | None = None  # worker processes for the whole poll, when it is big
 
 
 def _retrying(policy: RetryPolicy) -> Retrying:
@@ -246,10 +250,56 @@ def sync_mailbox(job: _Job, reader: MailboxReader) -> None:
         trust_answered_flag=job.mailbox.trust_answered_flag,
         now=job.now,
     )
+    job.readers = _start_readers(job, reader, folders, early)
+    try:
+        for role in SYNC_ORDER:
+            chosen: ChosenFolder | None = getattr(folders, role)
+            if chosen is not None:
+                _FolderSyncer(job, reader, chosen, early.get(chosen.name)).run()
+    finally:
+        if job.readers is not None:
+            job.readers.close()
+        job.readers = None
+
+
+def _start_readers(
+    job: _Job, reader: MailboxReader, folders: FolderMap, early: dict[str, FolderStatus]
+) -> MailReaders | None:
+    """Start worker processes now when this poll has a big backlog; None when it has not.
+
+    The backlog is counted from each folder's STATUS (with CONDSTORE every
+    folder's sync begins with one anyway: it is asked now and reused, so no
+    command is added). Started now, the workers are ready by the time the
+    big folder's first batch arrives, instead of that batch waiting for them
+    (see ``MailReaders.start``). Each folder still decides by its own
+    backlog whether its mail goes to them (see ``_read_new``).
+    """
+    if not reader.condstore:
+        return None
+    known = {
+        row.name: row
+        for row in job.session.scalars(
+            select(FolderSync).where(FolderSync.source_id == job.source.id)
+        )
+    }
+    backlog = 0
     for role in SYNC_ORDER:
         chosen: ChosenFolder | None = getattr(folders, role)
-        if chosen is not None:
-            _FolderSyncer(job, reader, chosen, early.get(chosen.name)).run()
+        if chosen is None:
+            continue
+        status = early.get(chosen.name)
+        if status is None:
+            status = early[chosen.name] = reader.status(chosen.wire)
+        sync = known.get(chosen.name)
+        if sync is None or sync.uidvalidity != status.uidvalidity:
+            backlog += status.exists
+        elif status.uidnext is not None:
+            backlog += max(0, status.uidnext - 1 - sync.last_uid)
+    readers = open_readers(job.ingestor, backlog, job.reading)
+    if not readers.depth:
+        return None
+    readers.start()
+    return readers
 
 
 def _early_status(job: _Job, reader: MailboxReader) -> dict[str, FolderStatus]:
@@ -358,20 +408,32 @@ class _FolderSyncer:
             return
         sizes = self.reader.list_new(self.sync.last_uid + 1)
         resync = self._has_orphans()
-        readers = open_readers(self.job.ingestor, len(sizes), self.job.reading)
+        shared = self.job.readers
+        if shared is not None and shared.depth and len(sizes) >= self.job.reading.from_backlog:
+            readers = shared  # started as the poll began, closed as it ends
+        else:
+            readers = open_readers(self.job.ingestor, len(sizes), self.job.reading)
         try:
             # Re-pointing (resync) changes rows as it fetches: no fetching ahead then.
             ahead = 0 if resync else readers.depth
             in_flight: deque[_Batch] = deque()
-            for uids in batches(sorted(sizes), sizes, self.job.mailbox.max_fetch_bytes,
-                                self.job.batch_size):  # fmt: skip
+            limit = self.job.mailbox.max_fetch_bytes
+            plan = list(batches(sorted(sizes), sizes, limit, self.job.batch_size))
+            prefetch = self.reader if isinstance(self.reader, PrefetchingReader) else None
+            if prefetch is not None and plan and not resync:
+                prefetch.prefetch_mail(plan[0], limit)
+            for index, uids in enumerate(plan):
+                if prefetch is not None and index + 1 < len(plan) and not resync:
+                    # The server sends the next batch while this one is read and stored.
+                    prefetch.prefetch_mail(plan[index + 1], limit)
                 in_flight.append(self._fetch_batch(uids, sizes, resync, readers))
                 while len(in_flight) > ahead:
                     self._store_batch(in_flight.popleft(), readers)
             while in_flight:
                 self._store_batch(in_flight.popleft(), readers)
         finally:
-            readers.close()
+            if readers is not shared:
+                readers.close()
         if status.uidnext is not None:
             # Expunged before we saw them: no need to ask about those UIDs again.
             self.sync.last_uid = max(self.sync.last_uid, status.uidnext - 1)
