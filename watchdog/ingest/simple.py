@@ -120,7 +120,7 @@ def content_charset(content_type: str | None) -> str | None:
     part._headers = [("Content-Type", content_type)]  # type: ignore[attr-defined]
     try:
         return part.get_content_charset()
-    except Exception:  # noqa: BLE001 - parse._part_text treats a failure as "no charset"
+    except Exception:
         return None
 
 
@@ -215,7 +215,7 @@ def _boundary(content_type: str) -> str | None:
     part = _tree([("Content-Type", content_type)])
     try:
         return part.get_boundary()
-    except Exception:  # noqa: BLE001 - a boundary the stdlib cannot read: not simple
+    except Exception:
         return None
 
 
