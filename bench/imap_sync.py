@@ -53,7 +53,7 @@ from watchdog.config.schema import MailboxConfig
 from watchdog.config.secrets import Secret
 from watchdog.ingest.message import OurIdentity
 from watchdog.ingest.store import Ingestor, ensure_source, insert_mails
-from watchdog.sources import ingestpool, mailsync
+from watchdog.sources import foldersync, ingestpool, mailsync
 from watchdog.sources.imap import default_connect
 from watchdog.sources.ingestpool import MailReaders
 from watchdog.storage.engine import make_engine, session_factory
@@ -372,9 +372,11 @@ def measure(server: DovecotServer, users: list[str], workdir: Path) -> None:
     boxes = [mailbox_for(server, user, n) for n, user in enumerate(users, 1)]
     imap, inserts, results = Spent(), Spent(), Spent()
     opened: list[MailReaders] = []
+    keep = kept_readers(opened, results)
     with (
-        patch.object(mailsync, "insert_mails", timed(insert_mails, inserts)),
-        patch.object(mailsync, "open_readers", kept_readers(opened, results)),
+        patch.object(foldersync, "insert_mails", timed(insert_mails, inserts)),
+        patch.object(mailsync, "open_readers", keep),  # the poll's shared workers
+        patch.object(foldersync, "open_readers", keep),  # a folder's own
     ):
         before_server, before = server_cpu(server), time.process_time()
         start = time.perf_counter()

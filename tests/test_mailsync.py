@@ -24,6 +24,7 @@ from watchdog.config.secrets import Secret
 from watchdog.errors import SourceError
 from watchdog.ingest.message import OurIdentity
 from watchdog.ingest.store import Ingestor
+from watchdog.sources.foldersync import PollReport, batches
 from watchdog.sources.imap import (
     Changes,
     FetchedMail,
@@ -32,7 +33,7 @@ from watchdog.sources.imap import (
     default_connect,
 )
 from watchdog.sources.ingestpool import MailReaders, ReadPolicy, open_readers
-from watchdog.sources.mailsync import PollReport, RetryPolicy, batches, poll_mailbox
+from watchdog.sources.mailsync import RetryPolicy, poll_mailbox
 from watchdog.storage.engine import make_engine, session_factory
 from watchdog.storage.migrate import upgrade
 from watchdog.storage.models import Alarm, FolderSync, Message, Source
@@ -249,6 +250,7 @@ def test_a_backlog_read_in_worker_processes_is_stored_as_in_process(
     with (
         patch("tests.test_mailsync.INGESTOR", pooled),
         patch("watchdog.sources.mailsync.open_readers", open_and_keep),
+        patch("watchdog.sources.foldersync.open_readers", open_and_keep),
     ):
         report = world.poll(batch_size=2, reading=ReadPolicy(workers=2, from_backlog=1))
     expected = inline.poll(batch_size=2, reading=ReadPolicy(workers=0))
@@ -288,6 +290,7 @@ def test_a_big_poll_starts_its_workers_first_and_a_small_folder_is_still_read_he
     with (
         patch("tests.test_mailsync.INGESTOR", pooled),
         patch("watchdog.sources.mailsync.open_readers", open_and_keep),
+        patch("watchdog.sources.foldersync.open_readers", open_and_keep),
     ):
         report = world.poll(batch_size=2, reading=ReadPolicy(workers=2, from_backlog=3))
 

@@ -33,10 +33,11 @@ from watchdog.escalate.decide import EscalationReport, decide_escalations, reset
 from watchdog.ingest.store import Ingestor, ensure_source, ingestor_for
 from watchdog.notify.channels import Channel, channels_from_config
 from watchdog.notify.outbox import handle_one_outbox
+from watchdog.sources.foldersync import PollReport
 from watchdog.sources.formapi import open_form_api
 from watchdog.sources.formpull import ClientFactory, PullReport, pull_form
 from watchdog.sources.imap import Connect, default_connect
-from watchdog.sources.mailsync import PollReport, poll_mailbox
+from watchdog.sources.mailsync import poll_mailbox
 from watchdog.sources.silence import check_silence
 from watchdog.storage.models import Alarm, Digest
 from watchdog.telemetry import PollOutcome, Telemetry

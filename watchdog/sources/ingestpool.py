@@ -6,7 +6,7 @@ Python and CPU-bound, about 0.4 ms a mail, so in the polling process it
 would cost several times the IMAP download, and a thread cannot help (the
 GIL). ``MailReaders`` hands each fetched batch to a pool of worker
 processes; meanwhile the polling process fetches the next batch and inserts
-the one before (see ``mailsync._FolderSyncer._read_new``).
+the one before (see ``foldersync.FolderSyncer._read_new``).
 
 - Workers come from a fork server (``forkserver``), which imports only this
   module: forking the daemon itself (``fork``) is unsafe once it runs
