@@ -15,6 +15,9 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from watchdog.notify.text import duration as hours_and_minutes
+from watchdog.notify.text import plural
+
 Language = Literal["ru", "en"]
 LANGUAGES: tuple[Language, ...] = ("ru", "en")
 
@@ -31,30 +34,21 @@ _MONTHS_EN = (
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 _WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_UNITS: dict[Language, tuple[str, str, str]] = {
-    "ru": ("ч", "мин", "меньше минуты"),
-    "en": ("h", "min", "under a minute"),
-}
+_UNDER_A_MINUTE: dict[Language, str] = {"ru": "меньше минуты", "en": "under a minute"}
 _SPACES = re.compile(r"\s+")
 
 
 def plural_form(language: Language, count: int, *forms: str) -> str:
-    """Return the form of a word that agrees with ``count``.
+    """Return the form of a word that agrees with ``count`` (``notify.text.plural``'s rule).
 
     Russian takes three forms (1 клиент, 2 клиента, 5 клиентов; 11-14 take the
     third, 21 the first again); English takes two (1 customer, 2 customers).
+    A template that gives the wrong number of forms fails loudly here.
     """
     expected = 3 if language == "ru" else 2
     if len(forms) != expected:
         raise ValueError(f"{language}: plural needs {expected} forms, got {forms!r}")
-    if language == "en":
-        return forms[0] if count == 1 else forms[1]
-    tens, ones = abs(count) % 100, abs(count) % 10
-    if ones == 1 and tens != 11:
-        return forms[0]
-    if 2 <= ones <= 4 and not 12 <= tens <= 14:
-        return forms[1]
-    return forms[2]
+    return plural(abs(count), language, *forms)
 
 
 def duration(language: Language, value: timedelta) -> str:
@@ -63,15 +57,9 @@ def duration(language: Language, value: timedelta) -> str:
     Seconds are dropped (rounded down); under a minute is said in words, so
     "0 min" never suggests an instant answer that took 40 seconds.
     """
-    hours_word, minutes_word, instant = _UNITS[language]
-    minutes = int(value.total_seconds()) // 60
-    if minutes <= 0:
-        return instant
-    hours, minutes = divmod(minutes, 60)
-    parts = ([f"{hours} {hours_word}"] if hours else []) + (
-        [f"{minutes} {minutes_word}"] if minutes else []
-    )
-    return " ".join(parts)
+    if value < timedelta(minutes=1):
+        return _UNDER_A_MINUTE[language]
+    return hours_and_minutes(value, language)
 
 
 def day_name(language: Language, day: date) -> str:
