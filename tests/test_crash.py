@@ -31,6 +31,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from tests.fixtures.configs import RELAY
 from tests.fixtures.dovecot import PASSWORD, DovecotServer, MailUser
 from tests.fixtures.smtp import SmtpServer, running_smtp_server
 from watchdog.config import load_config
@@ -43,19 +44,13 @@ START = datetime(2025, 11, 10, 7, 0, tzinfo=UTC)
 RESTARTS = 60
 CUSTOMERS = 8
 
-CONFIG = """
+CONFIG = (
+    """
 [database]
 url = "sqlite:///{db}"
-
-[owner]
-email = "owner@shop.test"
-
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "none"
-from = "Watchdog <watchdog@shop.test>"
-
+"""
+    + RELAY
+    + """
 [sla]
 first_response = "30m"
 timezone = "Europe/Moscow"
@@ -85,6 +80,7 @@ username = "{user}"
 password_env = "WATCHDOG_TEST_PASSWORD"
 team = ["anna@shop.test", "boris@shop.test"]
 """
+)
 
 
 def request(n: int, to: str) -> bytes:

@@ -27,6 +27,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from tests.fixtures.configs import RELAY
 from tests.fixtures.dovecot import PASSWORD, DovecotServer, MailUser
 from tests.fixtures.smtp import SmtpServer, running_smtp_server
 from tests.test_web_hooks import Client, Clock, load
@@ -37,19 +38,13 @@ from watchdog.storage.migrate import upgrade
 from watchdog.storage.models import Case, Lease, Outbox
 from watchdog.web.app import create_app
 
-CONFIG = """
+CONFIG = (
+    """
 [database]
 url = "sqlite:///{db}"
-
-[owner]
-email = "owner@shop.test"
-
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "none"
-from = "Watchdog <watchdog@shop.test>"
-
+"""
+    + RELAY
+    + """
 [sla]
 first_response = "1m"
 working_hours = "00:00-24:00"
@@ -77,6 +72,7 @@ poll_every = "2s"
 listen = "127.0.0.1:{web_port}"
 password_env = "WATCHDOG_TEST_PASSWORD"
 """
+)
 
 
 def free_port() -> int:

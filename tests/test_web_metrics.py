@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.fixtures.configs import RELAY
 from tests.fixtures.dovecot import MailUser
 from tests.fixtures.smtp import SmtpServer
 from tests.test_web_hooks import Client, Clock, load
@@ -36,16 +37,10 @@ from watchdog.web.app import create_app
 T0 = datetime(2025, 11, 10, 7, 0, tzinfo=UTC)
 TOKEN = "form-token-for-metrics"
 
-CONFIG = """
-[owner]
-email = "owner@shop.test"
-
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "none"
-from = "Watchdog <watchdog@shop.test>"
-
+CONFIG = (
+    """"""
+    + RELAY
+    + """
 [sla]
 first_response = "1h"
 working_hours = "00:00-24:00"
@@ -85,6 +80,7 @@ preset = "tilda"
 token_env = "WATCHDOG_TEST_FORM_TOKEN"
 team = ["boris@shop.test"]
 """
+)
 
 
 class Scrape:
