@@ -206,8 +206,10 @@ class FolderSyncer:
         sizes = self.reader.list_new(self.sync.last_uid + 1)
         resync = self._has_orphans()
         shared = self.job.readers
-        if shared is not None and shared.depth and len(sizes) >= self.job.reading.from_backlog:
-            readers = shared  # started as the poll began, closed as it ends
+        if shared is not None and shared.depth:
+            # Started as the poll began (its backlog was big), closed as it ends: once
+            # running, the workers read a small folder's mail too, off the polling process.
+            readers = shared
         else:
             readers = open_readers(self.job.ingestor, len(sizes), self.job.reading)
         try:

@@ -160,8 +160,8 @@ def _start_readers(
     folder's sync begins with one anyway: it is asked now and reused, so no
     command is added). Started now, the workers are ready by the time the
     big folder's first batch arrives, instead of that batch waiting for them
-    (see ``MailReaders.start``). Each folder still decides by its own
-    backlog whether its mail goes to them (see ``FolderSyncer._read_new``).
+    (see ``MailReaders.start``). Once started, they read every folder's new
+    mail in this poll, however little (see ``FolderSyncer._read_new``).
     """
     if not reader.condstore:
         return None
