@@ -116,6 +116,43 @@ def test_bulk_inserted_mail_is_stored_exactly_as_one_added_alone(session: Sessio
         ]
 
 
+def test_a_bulk_insert_of_different_mails_keeps_each_row_its_own_values(session: Session) -> None:
+    """Values repeated across rows are converted once: no row may get another's value."""
+    source = ensure_source(session, "mailbox", "orders", NOW)
+    other = CUSTOMER.replace(b"To: orders@shop.test", b"To: orders@shop.test\r\nCc: a@b.ru")
+    moscow = timezone(timedelta(hours=3))
+    mails = [  # (bytes, flags, received): some equal, some not, one equal instant in another zone
+        (CUSTOMER, ("\\Seen",), datetime(2025, 11, 3, 12, 0, tzinfo=moscow)),
+        (other, (), datetime(2025, 11, 3, 9, 0, tzinfo=UTC)),
+        (b"\x00\xff garbage", ("\\Seen",), datetime(2025, 11, 3, 12, 5, tzinfo=moscow)),
+        (CUSTOMER, ("\\Seen", "\\Answered"), datetime(2025, 11, 3, 10, 0, tzinfo=UTC)),
+    ]
+    for uid, (raw, flags, received) in enumerate(mails, 1):
+        where = MailLocation("Alone", "inbox", 7, uid)
+        store_mail(session, INGESTOR, source.id, where, raw, received_at=received, now=NOW,
+                   flags=flags)  # fmt: skip
+    batch = [
+        (Arrival(MailLocation("INBOX", "inbox", 7, uid), raw, received, flags),
+         read_mail(INGESTOR, raw, folder_role="inbox"))
+        for uid, (raw, flags, received) in enumerate(mails, 1)
+    ]  # fmt: skip
+    insert_mails(session, source.id, batch, NOW)
+    session.commit()
+    session.expire_all()
+
+    rows = {(r.folder, r.uid): r for r in session.scalars(select(Message))}
+    columns = [c.key for c in Message.__table__.columns if c.key not in ("id", "folder")]
+    for uid in range(1, len(mails) + 1):
+        bulk, alone = rows[("INBOX", uid)], rows[("Alone", uid)]
+        assert {c: getattr(bulk, c) for c in columns} == {c: getattr(alone, c) for c in columns}
+        assert bulk.classification is not None and alone.classification is not None
+        assert bulk.classification.rules == alone.classification.rules
+    flags = [rows[("INBOX", uid)].flags for uid in (1, 2, 4)]
+    assert flags == [["\\Seen"], [], ["\\Seen", "\\Answered"]]
+    assert rows[("INBOX", 2)].cc_addrs == [{"name": "", "email": "a@b.ru"}]
+    assert rows[("INBOX", 1)].received_at == rows[("INBOX", 2)].received_at  # the same instant
+
+
 def test_a_mail_that_cannot_be_parsed_is_stored_as_a_broken_request(session: Session) -> None:
     source = ensure_source(session, "mailbox", "orders", NOW)
     where = MailLocation(folder="INBOX", role="inbox", uidvalidity=7, uid=2)
