@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from watchdog.classify import ClassifyContext, classify, load_rules
 from watchdog.classify.decide import decide
-from watchdog.classify.gate import required_literals
+from watchdog.classify.gate import LiteralFinder, required_literals
 from watchdog.classify.match import Facts
 from watchdog.classify.rules import RuleSet
 from watchdog.ingest.message import Address, Attachment, Message
@@ -87,7 +87,9 @@ def messages(draw: st.DrawFn) -> Message:
     body = "\n".join(draw(st.lists(st.sampled_from(PHRASES), max_size=4)))
     extra = draw(st.text(alphabet="аоеabc ?:\n>-[]", max_size=20))
     names = draw(st.lists(st.sampled_from(HEADERS), max_size=4))
-    headers = {name: (draw(st.sampled_from(HEADER_VALUES)),) for name in names}
+    headers: dict[str, tuple[str, ...]] = {
+        name: (draw(st.sampled_from(HEADER_VALUES)),) for name in names
+    }
     types = tuple(draw(st.lists(st.sampled_from(TYPES), min_size=1, max_size=3)))
     return Message(
         raw_size=1,
@@ -191,11 +193,85 @@ match.none = [{ header_present = "list-id" }]
         encoding="utf-8",
     )
     rules = load_rules([tmp_path])
-    for subject, headers in [
+    cases: list[tuple[str, dict[str, tuple[str, ...]]]] = [
         ("Опт", {}),
         ("hi", {"x-portal": ("YES",)}),
         ("hi", {}),
         ("hi", {"list-id": ("x",)}),
-    ]:
+    ]
+    for subject, headers in cases:
         message = Message(raw_size=1, from_=Address("", "a@b.c"), subject=subject, headers=headers)
         assert gated(message, rules) == every_rule_tried(message, rules)
+
+
+# -- the literal finder: one scan finds what one ``in`` per literal would ---------
+
+LITERAL_CHARS = "abcаб? .[\\é"
+#: Texts in one script or several: the finder leaves out literals of a script a long text lacks.
+TEXT_ALPHABETS = ["abc? .[", "аб? .ж", "abcаб? .[é\\X\n", " .?[\n", "é .é"]
+
+
+@st.composite
+def finder_cases(draw: st.DrawFn) -> tuple[dict[str, int], str]:
+    literals = draw(
+        st.lists(st.text(alphabet=LITERAL_CHARS, min_size=1, max_size=5), min_size=1, max_size=12)
+    )
+    rules = draw(st.integers(min_value=1, max_value=6))  # several literals share a rule's bit
+    masks: dict[str, int] = {}
+    for i, literal in enumerate(literals):
+        masks[literal] = masks.get(literal, 0) | 1 << (i % rules)
+    alphabet = draw(st.sampled_from(TEXT_ALPHABETS))
+    return masks, draw(st.text(alphabet=alphabet, max_size=draw(st.sampled_from([8, 60, 400]))))
+
+
+@settings(max_examples=600, deadline=None)
+@given(finder_cases(), st.integers(min_value=0, max_value=7))
+def test_the_literal_finder_finds_exactly_the_literals_in_would(
+    case: tuple[dict[str, int], str], seen: int
+) -> None:
+    masks, text = case
+    expected = seen
+    for literal, mask in masks.items():
+        if literal in text:
+            expected |= mask
+    assert LiteralFinder(masks).find(text, seen) == expected
+
+
+def test_the_literal_finder_finds_literals_inside_and_across_each_other() -> None:
+    masks = {"abcd": 1, "bc": 2, "cde": 4, "ab": 8, "[?": 16, "д.": 32}
+    finder = LiteralFinder(masks)
+    assert finder.find("xabcdex") == 1 | 2 | 4 | 8
+    assert finder.find("abce") == 2 | 8
+    assert finder.find("a[?b") == 16
+    assert finder.find("код." * 40) == 32  # long, Cyrillic only: the Latin literals left out
+    assert finder.find("abcd " * 40) == 1 | 2 | 8  # long, ASCII only: the Cyrillic one left out
+
+
+def test_a_literal_finder_refuses_an_empty_literal() -> None:
+    with pytest.raises(ValueError, match="non-empty"):
+        LiteralFinder({"": 1})
+
+
+def test_rule_sets_do_not_share_the_decisions_they_remember(tmp_path: Path) -> None:
+    """A decision is remembered by the positions of the rules that fired, per rule set."""
+    verdicts = {}
+    for concludes in ("bulk", "notification"):
+        folder = tmp_path / concludes
+        folder.mkdir()
+        (folder / "only.toml").write_text(
+            f"""
+[[rule]]
+name = "robot-subject"
+concludes = "{concludes}"
+explain.en = "A robot's subject."
+explain.ru = "Тема от робота."
+match.subject_regex = "robot"
+""",
+            encoding="utf-8",
+        )
+        rules = load_rules(bundled=folder)
+        message = Message(raw_size=1, from_=Address("", "a@b.c"), subject="From a robot")
+        first, again = classify(message, rules, CONTEXT), classify(message, rules, CONTEXT)
+        assert first == again
+        verdicts[concludes] = first.category
+    assert verdicts == {"bulk": "bulk", "notification": "notification"}

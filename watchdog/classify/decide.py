@@ -65,6 +65,9 @@ _STRONG_ROBOT_ORDER: tuple[Category, ...] = ("autoreply", "staff", "bulk", "noti
 #: Tier 9: ties between weak votes go to the earlier category.
 _WEAK_TIE_ORDER: tuple[Category, ...] = ("bounce", "autoreply", "bulk", "notification", "staff")
 
+#: Decisions a rule set remembers (by the rules that fired), at most; see ``RuleSet.decisions``.
+_MAX_DECISIONS = 4096
+
 _ROBOT_CONCLUSIONS = frozenset(
     {"autoreply", "bounce", "bulk", "notification", "staff", "automatic"}
 )
@@ -96,9 +99,15 @@ def classify(
         )
     facts = Facts(message, context, raw)
     # Only the rules whose gate this message passes: the others cannot match (see gate.py).
-    tried = [rules.rules[i] for i in rules.gates.candidates(facts)]
-    fired = tuple(rule.fired() for rule in tried if rule.condition(facts))
-    return _dress(decide(fired), fired)
+    tests = rules.tests
+    hits = tuple([i for i in rules.gates.candidates(facts) if tests[i](facts)])
+    decision = rules.decisions.get(hits)
+    if decision is None:
+        fired = tuple(rules.rules[i].record for i in hits)
+        decision = _dress(decide(fired), fired)
+        if len(rules.decisions) < _MAX_DECISIONS:
+            rules.decisions[hits] = decision
+    return decision
 
 
 def decide(fired: Sequence[FiredRule]) -> Verdict:

@@ -23,6 +23,10 @@ Needs, cheapest first (``Need`` tuples):
   (each rule's regexes are lower-cased, see ``match.Pattern``: the field is searched lower-cased).
 
 A rule's need is a set of these; it is met when any one of them holds.
+
+Finding them costs a few dictionary lookups and, per text field, one regex
+scan for all the literals of all the rules (``LiteralFinder``); a set of
+rules is a bit mask throughout.
 """
 
 from __future__ import annotations
@@ -34,9 +38,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from watchdog.classify.match import Facts
+    from watchdog.ingest.message import Message
 
 Need = tuple[str, ...]
 Needs = frozenset[Need]
+_Search = Callable[..., "re.Match[str] | None"]  # a compiled regex's search method
 
 #: Fields a regex leaf searches, as the leaf gives them to the regex (lower-cased or not).
 FIELDS: dict[str, Callable[[Facts], str]] = {
@@ -250,7 +256,133 @@ def _class(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
     return frozenset(chars) if 0 < len(chars) <= 8 else None
 
 
+# --- finding literals ------------------------------------------------------------
+
+
+class LiteralFinder:
+    """Which of many literals occur in a text, found in one regex scan.
+
+    Looking for each literal with ``in`` costs a scan of the text per literal;
+    on a subject or an address the loop itself costs more than the looking.
+    One regex made of the literals' trie (``_trie``: literals that share a
+    start share a branch) lets ``re`` skip the positions where no literal can
+    start and try only the one branch that fits the character at hand. Where
+    several literals start at the same place they are prefixes of one
+    another, and the regex takes the longest (it tries a longer branch before
+    it stops); ``_implied`` adds every literal that is a prefix of it. The
+    scan then moves on by one character, so overlapping occurrences are found
+    as well: ``find`` gives exactly the literals ``in`` would find.
+
+    ``re`` pays at each place for every branch it tries, so a long text is
+    first asked which scripts it has: an English mail has no Cyrillic letter,
+    many Russian ones no Latin letter, and a literal with a letter of a script
+    the text lacks cannot occur; the scan leaves such literals out.
+
+    Each literal carries a bit mask (of rules); ``find`` returns the union of
+    the masks of the literals that occur.
+    """
+
+    def __init__(self, masks: dict[str, int]) -> None:
+        if not masks or "" in masks:
+            raise ValueError("a LiteralFinder needs non-empty literals")
+        self.every = _union(masks.values())  # the masks of all the literals
+        self._implied = {
+            text: _union(mask for other, mask in masks.items() if text.startswith(other))
+            for text in masks
+        }
+        # The Latin letters, and the characters beyond ASCII, that the literals use.
+        latin = {char for text in masks for char in text if char.isascii() and char.isalpha()}
+        wide = {char for text in masks for char in text if not char.isascii()}
+        self._latin, self._wide = _search_any(latin), _search_any(wide)
+        #: For a text with Latin letters (+1) and characters beyond ASCII (+2): a scan for
+        #: the literals it may contain. [3] is every literal.
+        self._scans = [
+            _scan(
+                t
+                for t in masks
+                if (has & 1 or latin.isdisjoint(t)) and (has & 2 or wide.isdisjoint(t))
+            )
+            for has in range(4)
+        ]
+
+    def find(self, text: str, seen: int = 0) -> int:
+        """Return the union of the masks of the literals in ``text`` (and ``seen``, given)."""
+        every = self.every
+        if seen & every == every:
+            return seen  # whatever occurs, nothing new
+        search = self._scans[3]
+        if len(text) > _SHORT_TEXT:
+            latin = self._latin is not None and self._latin(text) is not None
+            wide = self._wide is not None and not text.isascii() and self._wide(text) is not None
+            search = self._scans[latin + 2 * wide]
+        if search is None:
+            return seen
+        implied = self._implied
+        found = search(text)
+        while found is not None:
+            seen |= implied[found.group()]
+            if seen & every == every:
+                break
+            found = search(text, found.start() + 1)
+        return seen
+
+
+_SHORT_TEXT = 100  # characters; asking a shorter text for its scripts costs more than it saves
+
+
+def _search_any(chars: set[str]) -> _Search | None:
+    """The search method of a regex matching any of ``chars``; None when there are none."""
+    return re.compile(f"[{re.escape(''.join(sorted(chars)))}]").search if chars else None
+
+
+def _scan(literals: Iterable[str]) -> _Search | None:
+    """The search method of the trie regex of ``literals``; None when there are none."""
+    literals = list(literals)
+    return re.compile(_trie(literals)).search if literals else None
+
+
+def _union(masks: Iterable[int]) -> int:
+    union = 0
+    for mask in masks:
+        union |= mask
+    return union
+
+
+def _trie(literals: Iterable[str]) -> str:
+    """A regex matching any of ``literals``: at each place, the longest one that starts there."""
+    root: dict[str, Any] = {}
+    for text in literals:
+        node = root
+        for char in text:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a literal ends here
+    return _branches(root)
+
+
+def _branches(node: dict[str, Any]) -> str:
+    """The regex of one trie node; a literal ending here matches only when no longer one does."""
+    alternatives = [re.escape(char) + _branches(sub) for char, sub in sorted(node.items()) if char]
+    if not alternatives:
+        return ""
+    group = "(?:" + "|".join(alternatives) + ")"
+    if "" in node:
+        return group + "?"  # greedy: the longer literal first
+    return alternatives[0] if len(alternatives) == 1 else group
+
+
 # --- the index ----------------------------------------------------------------
+
+#: Fields that are often one and the same text (a mail without quoted history: the new
+#: text is the whole text): when they are, their literals are looked for in one scan.
+_TWINS = (("text", "full_text"), ("from", "from_lower"))
+#: What a ``("has", ...)`` need asks of the message.
+_HAS: dict[str, Callable[[Message], object]] = {
+    "reply_to": lambda m: m.reply_to,
+    "in_reply_to": lambda m: m.in_reply_to,
+    "recipients": lambda m: m.to or m.cc,
+    "attachments": lambda m: m.attachments,
+}
+_MAX_ORDERS = 4096  # sets of candidates remembered with their rule positions, at most
 
 
 class GateIndex:
@@ -258,88 +390,126 @@ class GateIndex:
 
     Built once per rule set from each rule's needs (None: always tried).
     ``candidates`` returns the positions of the rules worth running, ascending.
+    Inside, a set of rules is a bit mask (bit ``i``: the rule at position ``i``),
+    so that adding the rules of a header or a literal is one ``|``.
     """
 
     def __init__(self, needs: Sequence[Needs | None]) -> None:
-        self._always: list[int] = []
-        self._by_key: dict[tuple[str, str], list[int]] = {}
-        self._literals: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
-        self._regexes: dict[str, tuple[re.Pattern[str], list[int]]] = {}
-        regex_rules: dict[str, dict[str, list[int]]] = {}
+        self._always = 0
+        by_key: dict[tuple[str, str], int] = {}
+        literals: dict[str, dict[str, int]] = {}
+        regexes: dict[str, dict[str, int]] = {}
         for position, rule_needs in enumerate(needs):
+            bit = 1 << position
             if rule_needs is None:
-                self._always.append(position)
+                self._always |= bit
                 continue
-            literals: dict[str, list[str]] = {}
             for need in rule_needs:
-                if need[0] == "literal":
-                    literals.setdefault(need[1], []).append(need[2])
+                if need[0] == "literal" and not need[2]:
+                    self._always |= bit  # every text contains the empty string
+                elif need[0] == "literal":
+                    by_text = literals.setdefault(need[1], {})
+                    by_text[need[2]] = by_text.get(need[2], 0) | bit
                 elif need[0] == "regex":
-                    regex_rules.setdefault(need[1], {}).setdefault(need[2], []).append(position)
+                    by_pattern = regexes.setdefault(need[1], {})
+                    by_pattern[need[2]] = by_pattern.get(need[2], 0) | bit
                 else:
-                    self._by_key.setdefault((need[0], need[1]), []).append(position)
-            for field, texts in literals.items():
-                self._literals.setdefault(field, []).append(
-                    (position, tuple(sorted(texts, key=len)))
-                )
-        for field, by_pattern in regex_rules.items():
-            positions = sorted({p for found in by_pattern.values() for p in found})
+                    by_key[(need[0], need[1])] = by_key.get((need[0], need[1]), 0) | bit
+        kinds: dict[str, dict[str, int]] = {}
+        for (kind, name), mask in by_key.items():
+            kinds.setdefault(kind, {})[name] = mask
+        self._headers = kinds.get("header", {})
+        self._header_names = frozenset(self._headers)
+        self._domains = kinds.get("from_domain", {})
+        self._mimes = kinds.get("mime", {})
+        self._attachments = kinds.get("attachment", {})
+        self._has = tuple((_HAS[name], mask) for name, mask in kinds.get("has", {}).items())
+        self._twins, self._single = _literal_finders(literals)
+        self._regexes: list[tuple[str, re.Pattern[str], int]] = []
+        for field, by_pattern in regexes.items():
+            mask = _union(by_pattern.values())
             combined = _combine(list(by_pattern))
             if combined is None:
-                self._always.extend(positions)
+                self._always |= mask
             else:
-                self._regexes[field] = (combined, positions)
-        self._always = sorted(set(self._always))
+                self._regexes.append((field, combined, mask))
+        self._orders: dict[int, tuple[int, ...]] = {}
 
-    def candidates(self, facts: Facts) -> list[int]:
+    def candidates(self, facts: Facts) -> tuple[int, ...]:
         """Positions of the rules whose need this message meets (every rule may, else skipped)."""
-        hit = set(self._always)
-        by_key = self._by_key
-        message = facts.message
-        for name in message.headers:
-            found = by_key.get(("header", name))
-            if found:
-                hit.update(found)
-        domain = facts.from_domain
+        hit = self._always | self._structural(facts.message, facts.from_domain)
+        hit = self._literals_in(facts, hit)
+        for field, combined, mask in self._regexes:
+            if hit & mask != mask and combined.search(FIELDS[field](facts)):
+                hit |= mask
+        order = self._orders.get(hit)
+        if order is None:
+            order = _positions(hit)
+            if len(self._orders) < _MAX_ORDERS:
+                self._orders[hit] = order
+        return order
+
+    def _structural(self, message: Message, from_domain: str) -> int:
+        """Rules whose header, sender domain, MIME type or non-empty field the message has."""
+        hit = 0
+        if not self._header_names.isdisjoint(message.headers):
+            for name in self._header_names.intersection(message.headers):
+                hit |= self._headers[name]
+        domains, domain = self._domains, from_domain
         while domain:
-            found = by_key.get(("from_domain", domain))
-            if found:
-                hit.update(found)
+            hit |= domains.get(domain, 0)
             domain = domain.partition(".")[2]
+        mimes = self._mimes
+        hit |= mimes.get(message.content_type.lower(), 0)
         for mime in message.mime_types:
-            found = by_key.get(("mime", mime.lower()))
-            if found:
-                hit.update(found)
-        found = by_key.get(("mime", message.content_type.lower()))
-        if found:
-            hit.update(found)
+            hit |= mimes.get(mime.lower(), 0)
         for attachment in message.attachments:
-            found = by_key.get(("attachment", attachment.content_type.lower()))
-            if found:
-                hit.update(found)
-        for name, present in (
-            ("reply_to", message.reply_to),
-            ("in_reply_to", message.in_reply_to),
-            ("recipients", message.to or message.cc),
-            ("attachments", message.attachments),
-        ):
-            if present:
-                hit.update(by_key.get(("has", name), ()))
-        for field, rules in self._literals.items():
-            text = None
-            for position, literals in rules:
-                if position in hit:
-                    continue
-                if text is None:
-                    text = FIELDS[field](facts)
-                for literal in literals:
-                    if literal in text:
-                        hit.add(position)
-                        break
-        for field, (combined, positions) in self._regexes.items():
-            if not hit.issuperset(positions) and combined.search(FIELDS[field](facts)):
-                hit.update(positions)
-        return sorted(hit)
+            hit |= self._attachments.get(attachment.content_type.lower(), 0)
+        for present, mask in self._has:
+            if present(message):
+                hit |= mask
+        return hit
+
+    def _literals_in(self, facts: Facts, hit: int) -> int:
+        """Add the rules one of whose literals the message's fields contain."""
+        for first, second, both, apart in self._twins:
+            text, other = FIELDS[first](facts), FIELDS[second](facts)
+            if text == other:
+                hit = both.find(text, hit)
+            else:
+                hit = apart[1].find(other, apart[0].find(text, hit))
+        for field, finder in self._single:
+            hit = finder.find(FIELDS[field](facts), hit)
+        return hit
+
+
+_Twin = tuple[str, str, LiteralFinder, tuple[LiteralFinder, LiteralFinder]]
+
+
+def _literal_finders(
+    literals: dict[str, dict[str, int]],
+) -> tuple[list[_Twin], list[tuple[str, LiteralFinder]]]:
+    """One finder per field, and one more per pair of ``_TWINS`` for when they are equal."""
+    finders = {field: LiteralFinder(masks) for field, masks in literals.items()}
+    twins: list[_Twin] = []
+    for first, second in _TWINS:
+        if first in finders and second in finders:
+            both = dict(literals[first])
+            for text, mask in literals[second].items():
+                both[text] = both.get(text, 0) | mask
+            apart = (finders.pop(first), finders.pop(second))
+            twins.append((first, second, LiteralFinder(both), apart))
+    return twins, list(finders.items())
+
+
+def _positions(mask: int) -> tuple[int, ...]:
+    """The positions of the bits set in ``mask``, ascending."""
+    positions = []
+    while mask:
+        low = mask & -mask
+        positions.append(low.bit_length() - 1)
+        mask ^= low
+    return tuple(positions)
 
 
 def _combine(patterns: list[str]) -> re.Pattern[str] | None:

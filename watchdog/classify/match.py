@@ -14,10 +14,10 @@ the few rules whose cheap conditions already hold.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from watchdog.classify import dsn
@@ -29,56 +29,68 @@ _FLAGS = re.IGNORECASE | re.MULTILINE
 
 
 class Facts:
-    """One message as the matchers see it: each fact computed once, on first use.
+    """One message as the matchers see it: each fact computed once per message.
 
-    Many rules ask the same question (the sender's domain, the recipients);
-    caching the answers here keeps a rule set of a hundred rules cheap.
+    Many rules ask the same question (the sender's domain, the lower-cased
+    subject); answering it here keeps a rule set of a hundred rules cheap.
+    The cheap facts, and the lower-cased texts the gates search anyway (see
+    ``watchdog.classify.gate``), are plain attributes set at once: a lazily
+    computed property costs more to look up than most of them cost to make.
+    Only the delivery report, which may mean parsing the mail again, waits
+    until a rule asks.
     """
+
+    __slots__ = (
+        "_failed",
+        "context",
+        "from_domain",
+        "from_email",
+        "from_name",
+        "full_text_lower",
+        "message",
+        "raw",
+        "recipients",
+        "subject_lower",
+        "text_lower",
+    )
+
+    message: Message
+    context: ClassifyContext
+    raw: bytes | None
+    from_email: str
+    from_name: str
+    from_domain: str
+    subject_lower: str
+    text_lower: str
+    full_text_lower: str
+    recipients: tuple[Address, ...]
+    _failed: tuple[str, ...] | None
 
     def __init__(self, message: Message, context: ClassifyContext, raw: bytes | None) -> None:
         self.message = message
         self.context = context
         self.raw = raw
+        sender = message.from_
+        #: The From address (lower-cased), its display name and its domain; "" when none.
+        self.from_email = sender.email if sender else ""
+        self.from_name = sender.name if sender else ""
+        self.from_domain = sender.domain if sender else ""
+        #: The subject, the new text and the whole text, lower-cased once for every
+        #: case-insensitive pattern (the whole text is the new one when nothing is quoted).
+        self.subject_lower = message.subject.lower()
+        self.text_lower = message.text.lower()
+        full = message.full_text
+        self.full_text_lower = self.text_lower if full == message.text else full.lower()
+        #: To and Cc together.
+        self.recipients = message.to + message.cc
+        self._failed = None
 
-    @cached_property
-    def from_email(self) -> str:
-        """The From address (lower-cased), or "" when there is none."""
-        return self.message.from_.email if self.message.from_ else ""
-
-    @cached_property
-    def from_name(self) -> str:
-        """The From display name, or ""."""
-        return self.message.from_.name if self.message.from_ else ""
-
-    @cached_property
-    def from_domain(self) -> str:
-        """The From domain, or ""."""
-        return self.message.from_.domain if self.message.from_ else ""
-
-    @cached_property
-    def subject_lower(self) -> str:
-        """The subject, lower-cased once for every case-insensitive pattern."""
-        return self.message.subject.lower()
-
-    @cached_property
-    def text_lower(self) -> str:
-        """The new text, lower-cased once."""
-        return self.message.text.lower()
-
-    @cached_property
-    def full_text_lower(self) -> str:
-        """The whole body text, lower-cased once."""
-        return self.message.full_text.lower()
-
-    @cached_property
-    def recipients(self) -> tuple[Address, ...]:
-        """To and Cc together."""
-        return self.message.to + self.message.cc
-
-    @cached_property
+    @property
     def failed_recipients(self) -> tuple[str, ...]:
-        """Addresses a delivery report names as failed (see ``dsn``)."""
-        return dsn.failed_recipients(self.message, self.raw)
+        """Addresses a delivery report names as failed (see ``dsn``), found on first use."""
+        if self._failed is None:
+            self._failed = dsn.failed_recipients(self.message, self.raw)
+        return self._failed
 
 
 Predicate = Callable[[Facts], bool]
@@ -89,19 +101,57 @@ class Condition:
     """A compiled condition table: every step must hold; steps run cheapest first.
 
     ``needs`` is a cheap sign the table cannot hold without (see
-    ``watchdog.classify.gate``), or None when there is none.
+    ``watchdog.classify.gate``), or None when there is none. ``test`` is the
+    steps made one predicate (``_every``): the classifier calls it directly.
     """
 
     steps: tuple[Predicate, ...]
     cost: int = 0
     needs: Needs | None = None
+    test: Predicate = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", _every(self.steps))
 
     def __call__(self, facts: Facts) -> bool:
         """Return True when the message satisfies this table."""
-        for step in self.steps:
-            if not step(facts):
+        return self.test(facts)
+
+
+def _every(steps: Sequence[Predicate]) -> Predicate:
+    """One predicate that holds when all ``steps`` do, tried in order; no loop for one or two."""
+    if len(steps) == 1:
+        return steps[0]
+    if len(steps) == 2:
+        first, second = steps
+        return lambda f: first(f) and second(f)
+    steps = tuple(steps)
+
+    def test(f: Facts) -> bool:
+        for step in steps:
+            if not step(f):
                 return False
         return True
+
+    return test
+
+
+def _some(steps: Sequence[Predicate]) -> Predicate:
+    """One predicate that holds when any of ``steps`` does, tried in order."""
+    if len(steps) == 1:
+        return steps[0]
+    if len(steps) == 2:
+        first, second = steps
+        return lambda f: first(f) or second(f)
+    steps = tuple(steps)
+
+    def test(f: Facts) -> bool:
+        for step in steps:
+            if step(f):
+                return True
+        return False
+
+    return test
 
 
 class MatchError(ValueError):
@@ -180,11 +230,7 @@ def _table(key: str, value: object) -> dict[str, Any]:
     return value
 
 
-def in_domains(domain: str, domains: Iterable[str]) -> bool:
-    """Return True when ``domain`` is one of ``domains`` or a subdomain of one."""
-    return bool(domain) and any(domain == d or domain.endswith("." + d) for d in domains)
-
-
+@functools.lru_cache(maxsize=4096)  # a few domains, asked about on every mail
 def _org(domain: str) -> str:
     """Approximate the organisation's domain: the last two labels, three under co.uk-style suffixes."""
     labels = domain.split(".")
@@ -204,8 +250,8 @@ def _bool_leaf(test: Callable[[Facts], bool], wanted: bool) -> Predicate:
 
 
 def _header_present(key: str, value: object) -> Predicate:
-    names = _strings(key, value)
-    return lambda f: any(n in f.message.headers for n in names)
+    names = frozenset(_strings(key, value))
+    return lambda f: not names.isdisjoint(f.message.headers)
 
 
 def _header_equals(key: str, value: object) -> Predicate:
@@ -223,10 +269,14 @@ def _header_equals(key: str, value: object) -> Predicate:
 
 def _header_regex(key: str, value: object) -> Predicate:
     patterns = {name.lower(): _regex(f"{key}.{name}", v) for name, v in _table(key, value).items()}
+    searches = [(name, p.compiled.search, p.folded) for name, p in patterns.items()]
 
     def test(f: Facts) -> bool:
-        for name, pattern in patterns.items():
-            if not any(pattern.search(v) for v in f.message.headers.get(name, ())):
+        for name, search, folded in searches:
+            for header in f.message.headers.get(name, ()):
+                if search(header.lower() if folded else header) is not None:
+                    break
+            else:
                 return False
         return True
 
@@ -234,8 +284,8 @@ def _header_regex(key: str, value: object) -> Predicate:
 
 
 def _from_regex(key: str, value: object) -> Predicate:
-    pattern = _regex(key, value)
-    return lambda f: bool(f.from_email) and pattern.search(f.from_email, f.from_email)
+    search = _regex(key, value).compiled.search  # on the address as it is, folded or not
+    return lambda f: bool(f.from_email) and search(f.from_email) is not None
 
 
 def _from_name_regex(key: str, value: object) -> Predicate:
@@ -244,8 +294,15 @@ def _from_name_regex(key: str, value: object) -> Predicate:
 
 
 def _from_domain(key: str, value: object) -> Predicate:
-    domains = _strings(key, value)
-    return lambda f: in_domains(f.from_domain, domains)
+    exact, under = _domain_sets(_strings(key, value))
+    return lambda f: (
+        bool(f.from_domain) and (f.from_domain in exact or f.from_domain.endswith(under))
+    )
+
+
+def _domain_sets(domains: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """``domains`` as a set (the domain is one) and suffixes (a subdomain ends with one)."""
+    return frozenset(domains), tuple("." + d for d in domains)
 
 
 def _reply_to_present(key: str, value: object) -> Predicate:
@@ -253,8 +310,16 @@ def _reply_to_present(key: str, value: object) -> Predicate:
 
 
 def _reply_to_domain(key: str, value: object) -> Predicate:
-    domains = _strings(key, value)
-    return lambda f: any(in_domains(a.domain, domains) for a in f.message.reply_to)
+    exact, under = _domain_sets(_strings(key, value))
+
+    def test(f: Facts) -> bool:
+        for address in f.message.reply_to:
+            domain = address.domain
+            if domain and (domain in exact or domain.endswith(under)):
+                return True
+        return False
+
+    return test
 
 
 def _reply_to_other_domain(key: str, value: object) -> Predicate:
@@ -265,8 +330,8 @@ def _reply_to_other_domain(key: str, value: object) -> Predicate:
 
 
 def _to_regex(key: str, value: object) -> Predicate:
-    pattern = _regex(key, value)
-    return lambda f: any(pattern.search(a.email, a.email) for a in f.recipients)
+    search = _regex(key, value).compiled.search  # on each address as it is, folded or not
+    return lambda f: any(search(a.email) is not None for a in f.recipients)
 
 
 def _recipients_min(key: str, value: object) -> Predicate:
@@ -281,28 +346,38 @@ def _recipients_max(key: str, value: object) -> Predicate:
 
 def _to_is_from(key: str, value: object) -> Predicate:
     def test(f: Facts) -> bool:
-        return (
-            bool(f.from_email)
-            and all(a.email == f.from_email for a in f.recipients)
-            and bool(f.recipients)
-        )
+        if not f.from_email or not f.recipients:
+            return False
+        for address in f.recipients:
+            if address.email != f.from_email:
+                return False
+        return True
 
     return _bool_leaf(test, _bool(key, value))
 
 
 def _subject_regex(key: str, value: object) -> Predicate:
     pattern = _regex(key, value)
-    return lambda f: pattern.search(f.message.subject, f.subject_lower)
+    search = pattern.compiled.search
+    if pattern.folded:
+        return lambda f: search(f.subject_lower) is not None
+    return lambda f: search(f.message.subject) is not None
 
 
 def _body_regex(key: str, value: object) -> Predicate:
     pattern = _regex(key, value)
-    return lambda f: pattern.search(f.message.text, f.text_lower)
+    search = pattern.compiled.search
+    if pattern.folded:
+        return lambda f: search(f.text_lower) is not None
+    return lambda f: search(f.message.text) is not None
 
 
 def _full_body_regex(key: str, value: object) -> Predicate:
     pattern = _regex(key, value)
-    return lambda f: pattern.search(f.message.full_text, f.full_text_lower)
+    search = pattern.compiled.search
+    if pattern.folded:
+        return lambda f: search(f.full_text_lower) is not None
+    return lambda f: search(f.message.full_text) is not None
 
 
 def _content_type(key: str, value: object) -> Predicate:
@@ -343,7 +418,7 @@ def _direction(key: str, value: object) -> Predicate:
 
 def _from_is_own_domain(key: str, value: object) -> Predicate:
     def test(f: Facts) -> bool:
-        return in_domains(f.from_domain, f.context.own_domains)
+        return bool(f.from_domain) and f.context.owns_domain(f.from_domain)
 
     return _bool_leaf(test, _bool(key, value))
 
@@ -360,7 +435,13 @@ def _from_is_own(key: str, value: object) -> Predicate:
 
 def _recipients_all_own(key: str, value: object) -> Predicate:
     def test(f: Facts) -> bool:
-        return bool(f.recipients) and all(f.context.is_own(a.email) for a in f.recipients)
+        if not f.recipients:
+            return False
+        is_own = f.context.is_own
+        for address in f.recipients:
+            if not is_own(address.email):
+                return False
+        return True
 
     return _bool_leaf(test, _bool(key, value))
 
@@ -370,7 +451,11 @@ def _from_same_org_as_recipients(key: str, value: object) -> Predicate:
         if not f.from_domain or not f.recipients:
             return False
         org = _org(f.from_domain)
-        return all(a.domain and _org(a.domain) == org for a in f.recipients)
+        for address in f.recipients:
+            domain = address.domain
+            if not domain or _org(domain) != org:
+                return False
+        return True
 
     return _bool_leaf(test, _bool(key, value))
 
@@ -380,9 +465,8 @@ def _list_is_own(key: str, value: object) -> Predicate:
         for name in ("list-id", "list-post"):
             for raw in f.message.headers.get(name, ()):
                 domain = _LIST_DOMAIN.search(raw)
-                if domain and in_domains(
-                    domain.group(1).lower().rstrip("."), f.context.own_domains
-                ):
+                own = domain.group(1).lower().rstrip(".") if domain else ""
+                if own and f.context.owns_domain(own):
                     return True
         return False
 
@@ -493,23 +577,11 @@ def _group(kind: str, value: object, path: str) -> tuple[int, Predicate, Needs |
 
 
 def _all_of(subs: list[Condition]) -> Predicate:
-    def test(f: Facts) -> bool:
-        for sub in subs:
-            if not sub(f):
-                return False
-        return True
-
-    return test
+    return _every([sub.test for sub in subs])
 
 
 def _any_of(subs: list[Condition]) -> Predicate:
-    def test(f: Facts) -> bool:
-        for sub in subs:
-            if sub(f):
-                return True
-        return False
-
-    return test
+    return _some([sub.test for sub in subs])
 
 
 def _none_of(subs: list[Condition]) -> Predicate:

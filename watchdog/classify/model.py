@@ -7,7 +7,7 @@ TOML loading.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 Category = Literal["customer", "form", "autoreply", "bounce", "bulk", "notification", "staff"]
@@ -50,13 +50,19 @@ class ClassifyContext:
 
     own_domains: frozenset[str] = frozenset()
     staff: frozenset[str] = frozenset()
+    #: ".d" for each own domain d: a subdomain ends with one (asked once per rule and mail).
+    _under: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_under", tuple("." + d for d in self.own_domains))
 
     def is_own(self, email: str) -> bool:
         """Return True when ``email`` is a staff address or on one of our domains."""
-        if email in self.staff:
-            return True
-        domain = email.rpartition("@")[2]
-        return any(domain == d or domain.endswith("." + d) for d in self.own_domains)
+        return email in self.staff or self.owns_domain(email.rpartition("@")[2])
+
+    def owns_domain(self, domain: str) -> bool:
+        """Return True when ``domain`` is one of our domains or a subdomain of one."""
+        return domain in self.own_domains or domain.endswith(self._under)
 
 
 @dataclass(frozen=True, slots=True)

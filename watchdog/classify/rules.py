@@ -21,8 +21,8 @@ from typing import Any, cast
 
 from watchdog.bundled import rules_dir
 from watchdog.classify.gate import GateIndex
-from watchdog.classify.match import Condition, MatchError, compile_condition
-from watchdog.classify.model import CONCLUSIONS, FiredRule, Strength
+from watchdog.classify.match import Condition, MatchError, Predicate, compile_condition
+from watchdog.classify.model import CONCLUSIONS, Decision, FiredRule, Strength
 from watchdog.errors import RuleError
 
 _RULE_KEYS = frozenset({"name", "concludes", "strength", "enabled", "explain", "match", "note"})
@@ -40,10 +40,10 @@ class Rule:
     explanation_en: str
     condition: Condition
     file: str
+    record: FiredRule = field(init=False, repr=False, compare=False)
 
-    def fired(self) -> FiredRule:
-        """Return the record of this rule having matched."""
-        return FiredRule(
+    def __post_init__(self) -> None:
+        record = FiredRule(
             self.name,
             self.concludes,
             self.strength,
@@ -51,6 +51,11 @@ class Rule:
             self.explanation_en,
             self.file,
         )
+        object.__setattr__(self, "record", record)  # made once: the record is immutable
+
+    def fired(self) -> FiredRule:
+        """Return the record of this rule having matched."""
+        return self.record
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +67,16 @@ class RuleSet:
 
     rules: tuple[Rule, ...]
     gates: GateIndex = field(init=False, repr=False, compare=False)
+    #: Each rule's condition as one predicate, in rule order (what the classifier calls).
+    tests: tuple[Predicate, ...] = field(init=False, repr=False, compare=False)
+    #: Decisions made so far, by the positions of the rules that fired: the decision
+    #: depends on nothing else, and a few dozen sets of rules fire on nearly every mail.
+    decisions: dict[tuple[int, ...], Decision] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "gates", GateIndex([r.condition.needs for r in self.rules]))
+        object.__setattr__(self, "tests", tuple(r.condition.test for r in self.rules))
+        object.__setattr__(self, "decisions", {})
 
     def names(self) -> tuple[str, ...]:
         """Names of the enabled rules, in order."""
