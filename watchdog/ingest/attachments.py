@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from watchdog.ingest.headers import decode_words, raw_to_text
 from watchdog.ingest.message import Attachment
 from watchdog.ingest.mime import (
@@ -13,6 +15,7 @@ from watchdog.ingest.mime import (
     leaf_payload,
     walk,
 )
+from watchdog.ingest.simple import Leaf
 
 
 def attachments(parts: list[Part], body: list[Part], types: ContentTypes) -> tuple[Attachment, ...]:
@@ -41,6 +44,40 @@ def attachments(parts: list[Part], body: list[Part], types: ContentTypes) -> tup
             continue
         result.append(Attachment(ctype, name, _payload_size(part)))
     return tuple(result)
+
+
+def leaf_attachments(leaves: tuple[Leaf, ...], body: list[Leaf]) -> tuple[Attachment, ...]:
+    """``attachments`` of a one-level multipart's leaves (``watchdog.ingest.simple``).
+
+    The same choices as for the general tree; the file name is worked out
+    once per distinct pair of naming headers, the size from the leaf's part.
+    """
+    body_ids = {id(leaf) for leaf in body}
+    result: list[Attachment] = []
+    for leaf in leaves:
+        if id(leaf) in body_ids:
+            continue
+        name = _naming_filename(leaf.disposition, leaf.content_type_value)
+        if leaf.content_type in BODY_TYPES and name is None and not leaf.attachment:
+            continue
+        result.append(Attachment(leaf.content_type, name, _payload_size(leaf.part())))
+    return tuple(result)
+
+
+@lru_cache(maxsize=512)
+def _naming_filename(disposition: str | None, content_type: str | None) -> str | None:
+    """``_filename`` of a part with these first Content-Disposition and Content-Type values.
+
+    Nothing else of a part decides its file name, and the HTML twin of every
+    notification asks the same question ("text/html; charset=utf-8").
+    """
+    part = Part()
+    part._headers = [  # type: ignore[attr-defined]
+        (name, value)
+        for name, value in (("Content-Disposition", disposition), ("Content-Type", content_type))
+        if value is not None
+    ]
+    return _filename(part)
 
 
 def _mark_children(part: Part, marked: set[int]) -> None:

@@ -40,6 +40,9 @@ _SUPERSETS: dict[str, str] = {
 # halves of 0xC0-0xFF) and to other letters (koi8-r orders the alphabet by
 # Latin transliteration, cp1251 alphabetically).
 _FREQUENT = "оеаинтсрвл"
+# The bytes that decode to them: in a one-byte charset a text's score is a count of bytes,
+# taken without decoding (every byte is one character, an undefined one U+FFFD).
+_FREQUENT_BYTES = {codec: _FREQUENT.encode(codec) for codec in ("cp1251", "koi8-r")}
 
 
 @lru_cache(maxsize=256)
@@ -61,13 +64,14 @@ def codec_name(declared: str | None) -> str | None:
 
 def guess_cyrillic(data: bytes) -> str:
     """Decode 8-bit bytes that are not utf-8 as cp1251 or koi8-r, whichever reads as Russian."""
-    cp1251 = data.decode("cp1251", errors="replace")
-    koi8 = data.decode("koi8_r", errors="replace")
-    return cp1251 if _russian_score(cp1251) >= _russian_score(koi8) else koi8
+    if _russian_score(data, "cp1251") >= _russian_score(data, "koi8-r"):
+        return data.decode("cp1251", errors="replace")
+    return data.decode("koi8_r", errors="replace")
 
 
-def _russian_score(text: str) -> int:
-    return sum(text.count(letter) for letter in _FREQUENT)
+def _russian_score(data: bytes, codec: str) -> int:
+    """How many of ``data``'s characters in ``codec`` (cp1251 or koi8-r) are frequent letters."""
+    return len(data) - len(data.translate(None, _FREQUENT_BYTES[codec]))
 
 
 def decode_undeclared(data: bytes) -> str:
@@ -112,9 +116,8 @@ def _recheck_cyrillic(data: bytes, codec: str, text: str) -> str:
     other = {"cp1251": "koi8-r", "koi8-r": "cp1251"}.get(codec)
     if other is None:
         return text
-    alternative = data.decode(other, errors="replace")
-    if _russian_score(alternative) > 2 * _russian_score(text) + 2:
-        return alternative
+    if _russian_score(data, other) > 2 * _russian_score(data, codec) + 2:
+        return data.decode(other, errors="replace")
     return text
 
 

@@ -13,11 +13,12 @@ charset, RFC 2047 and RFC 2231 work it leaves undone is done in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from email.parser import BytesParser
 from email.policy import compat32
-from typing import Any
+from typing import Any, TypeVar
 
-from watchdog.ingest.attachments import attachments
+from watchdog.ingest.attachments import attachments, leaf_attachments
 from watchdog.ingest.charsets import decode_bytes, decode_prefix
 from watchdog.ingest.headers import (
     decode_value,
@@ -39,7 +40,16 @@ from watchdog.ingest.mime import (
     leaf_payload,
     walk,
 )
-from watchdog.ingest.simple import SimpleMail, multipart_tree, read_simple
+from watchdog.ingest.simple import (
+    Leaf,
+    PlainMultipart,
+    SimpleMail,
+    content_charset,
+    decode_leaf,
+    multipart_tree,
+    read_plain,
+    stored_text,
+)
 from watchdog.ingest.text import MAX_TEXT_CHARS, html_to_text, new_part
 
 _PARSER = BytesParser(policy=compat32)
@@ -53,6 +63,7 @@ _HEADER_LINE = re.compile(rb"From |[\x21-\x39\x3b-\x7e]+:|[ \t]")
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _REPAIRED = "MalformedHeaderLineRepaired"
 _IDENTIFYING = ("from", "date", "subject", "message-id")
+_Choice = TypeVar("_Choice")
 
 
 def parse_message(
@@ -84,9 +95,11 @@ def _parse(raw: bytes, ours: OurIdentity | None, folder_role: str | None) -> Mes
             direction=_direction(None, ours, folder_role),
             broken="empty message",
         )
-    simple = read_simple(raw)  # most mail: the same result without the stdlib's MIME parser
-    if simple is not None:
-        return _simple_message(raw, simple, ours, folder_role)
+    plain = read_plain(raw)  # most mail: the same result without the stdlib's MIME parser
+    if isinstance(plain, SimpleMail):
+        return _simple_message(raw, plain, ours, folder_role)
+    if isinstance(plain, PlainMultipart):
+        return _multipart_message(raw, plain, ours, folder_role)
     msg, repaired = _parse_mime(raw)
     raw_headers = _raw_headers(msg)
     headers = _decoded(raw_headers)
@@ -133,8 +146,57 @@ def _simple_message(
     )
 
 
+def _multipart_message(
+    raw: bytes, mail: PlainMultipart, ours: OurIdentity | None, folder_role: str | None
+) -> Message:
+    """The Message of a one-level multipart of plain leaves (see ``watchdog.ingest.simple``).
+
+    The general path's choices made on the leaves directly: the body as
+    ``_body_parts`` picks it, the defects that decoding the body notes (the
+    only ones such a mail can have), the attachments as ``attachments``.
+    """
+    body = _leaf_body(mail)
+    texts: list[tuple[str, str]] = []
+    defects: dict[str, None] = {}
+    for leaf in body:
+        data, noted = decode_leaf(leaf)
+        defects.update(dict.fromkeys(noted))
+        texts.append((leaf.content_type, _text(data, content_charset(leaf.content_type_value))))
+    full_text, html_only = _body_text(texts)
+    return Message(
+        **_header_fields(mail.headers, _decoded(mail.headers), ours, folder_role),
+        raw_size=len(raw),
+        content_type=mail.content_type,
+        mime_types=(mail.content_type, *(leaf.content_type for leaf in mail.leaves)),
+        attachments=leaf_attachments(mail.leaves, body),
+        text=new_part(full_text),
+        full_text=full_text,
+        html_only=html_only,
+        defects=tuple(defects),
+    )
+
+
+def _leaf_body(mail: PlainMultipart) -> list[Leaf]:
+    """``_body_parts`` of a one-level multipart: its leaves that make up the readable body."""
+    if mail.attachment:
+        return []
+    choices = [
+        [leaf] if leaf.content_type in BODY_TYPES and not leaf.attachment else []
+        for leaf in mail.leaves
+    ]
+    if mail.content_type == "multipart/alternative":
+        return _pick_alternative(choices, _leaf_has_plain_text)
+    if mail.content_type == "multipart/related":
+        return choices[0] if choices else []
+    return [leaf for choice in choices for leaf in choice]
+
+
+def _leaf_has_plain_text(leaf: Leaf) -> bool:
+    return leaf.content_type == "text/plain" and bool(stored_text(leaf).strip())
+
+
 def _decoded(raw_headers: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
-    return {name: tuple(decode_value(v) for v in values) for name, values in raw_headers.items()}
+    return {name: tuple(map(decode_value, values)) for name, values in raw_headers.items()}
 
 
 def _header_fields(
@@ -244,15 +306,18 @@ def _body_parts(part: Part, depth: int, types: ContentTypes) -> list[Part]:
     children = [child for child in payload[:MAX_PARTS] if isinstance(child, Part)]
     if ctype == "multipart/alternative":
         choices = [_body_parts(child, depth + 1, types) for child in children]
-        return _pick_alternative(choices, types)
+        return _pick_alternative(choices, lambda p: types(p) == "text/plain" and _has_content(p))
     if ctype == "multipart/related":
         return _body_parts(children[0], depth + 1, types) if children else []
     return [leaf for child in children for leaf in _body_parts(child, depth + 1, types)]
 
 
-def _pick_alternative(choices: list[list[Part]], types: ContentTypes) -> list[Part]:
+def _pick_alternative(
+    choices: list[list[_Choice]], plain_text: Callable[[_Choice], bool]
+) -> list[_Choice]:
+    """The first choice with a non-empty text/plain part, else the last non-empty one."""
     for choice in choices:
-        if any(types(p) == "text/plain" and _has_content(p) for p in choice):
+        if any(plain_text(part) for part in choice):
             return choice
     non_empty = [choice for choice in choices if choice]
     return non_empty[-1] if non_empty else []
