@@ -232,13 +232,18 @@ def _remembering(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     seen: dict[Any, Any] = {}
 
     def remembered(value: Any) -> Any:
+        if type(value) is list:
+            if value and type(value[0]) is not str:
+                return convert(value)  # addresses: dicts, unhashable
+            key = (list, *value)
+        else:
+            key = value
         try:
-            key = (list, *value) if isinstance(value, list) else value
             return seen[key]
         except KeyError:
             result = seen[key] = convert(value)
             return result
-        except TypeError:  # unhashable: a list of dicts (addresses)
+        except TypeError:  # unhashable after all
             return convert(value)
 
     return remembered
