@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import select
@@ -108,10 +110,11 @@ def test_a_batch_whose_worker_died_is_read_in_process_and_so_is_every_later_one(
     assert later is None  # no pool any more: read here
 
 
-def test_workers_started_ahead_read_the_first_batch_and_can_be_closed_any_time() -> None:
+def test_workers_started_ahead_read_the_batches_once_up_and_can_be_closed_any_time() -> None:
     readers = MailReaders(INGESTOR, workers=2)
     try:
         readers.start()  # spawns the workers in the background
+        assert readers.ready is not None and readers.ready.wait(timeout=60)
         first = readers.result(readers.submit(MAILS), MAILS)
     finally:
         readers.close()
@@ -157,3 +160,31 @@ def test_insert_mails_stores_the_same_rows_as_store_mail(sessions: Any) -> None:
     assert stored(in_bulk) == stored(one_by_one)
     assert len(ids) == len(arrivals)
     assert [in_bulk.get(Message, i).uid for i in ids] == [a.where.uid for a in arrivals]
+
+
+def test_while_the_workers_start_the_batches_are_read_here_and_then_by_them() -> None:
+    """The polling process does not sit waiting for the workers' start: it reads meanwhile."""
+    allowed = threading.Event()
+    spawn = MailReaders._spawn
+
+    def held(self: MailReaders, pool: Any) -> None:
+        allowed.wait(timeout=60)  # the start is held until the test lets it go on
+        spawn(self, pool)
+
+    readers = MailReaders(INGESTOR, workers=2)
+    expected = [read_mail(INGESTOR, raw, folder_role=role) for raw, role in MAILS]
+    try:
+        with patch.object(MailReaders, "_spawn", held):
+            readers.start()
+            early = readers.submit(MAILS)
+            assert early is None  # not up yet: to be read here
+            assert readers.result(early, MAILS) == expected
+            allowed.set()
+            assert readers.ready is not None and readers.ready.wait(timeout=60)
+        later = readers.submit(MAILS)
+        assert later is not None
+        assert readers.result(later, MAILS) == expected
+    finally:
+        allowed.set()
+        readers.close()
+    assert readers.stats.batches_in_workers == 1

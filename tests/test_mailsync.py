@@ -244,7 +244,7 @@ def test_a_backlog_read_in_worker_processes_is_stored_as_in_process(
     opened: list[MailReaders] = []
 
     def open_and_keep(*args: Any) -> MailReaders:
-        opened.append(open_readers(*args))
+        opened.append(_up_before_reading(open_readers(*args)))
         return opened[-1]
 
     with (
@@ -284,7 +284,7 @@ def test_a_big_poll_starts_its_workers_first_and_they_read_every_folder(
     opened: list[tuple[int, MailReaders]] = []
 
     def open_and_keep(ingestor: Ingestor, backlog: int, policy: ReadPolicy) -> MailReaders:
-        opened.append((backlog, open_readers(ingestor, backlog, policy)))
+        opened.append((backlog, _up_before_reading(open_readers(ingestor, backlog, policy))))
         return opened[-1][1]
 
     with (
@@ -300,6 +300,22 @@ def test_a_big_poll_starts_its_workers_first_and_they_read_every_folder(
     assert per_folder == []  # no folder opened readers of its own
     assert shared.stats.batches_in_workers == 3  # Sent: 1 mail; INBOX: 4 mails in batches of 2
     assert {r: f.new for r, f in report.folders.items() if f.new} == {"sent": 1, "inbox": 4}
+
+
+def _up_before_reading(readers: MailReaders) -> MailReaders:
+    """Make ``start`` return once the workers are up, so that they read every batch.
+
+    (A poll reads its first batches itself while its workers start, which
+    with a few test mails would be all of them.)
+    """
+    start = readers.start
+
+    def start_and_wait() -> None:
+        start()
+        assert readers.ready is None or readers.ready.wait(timeout=60)
+
+    readers.start = start_and_wait  # type: ignore[method-assign]
+    return readers
 
 
 def _with_classification(world: World) -> list[Message]:

@@ -15,9 +15,10 @@ the one before (see ``foldersync.FolderSyncer._read_new``).
   (compiled rules cannot be pickled). An Ingestor without ``rule_dirs``
   is always read in-process.
 - A small backlog is read in-process (``MailReaders`` without workers): starting the
-  workers costs about half a second of CPU, worth it only for thousands of mails.
+  workers costs about a second of CPU, worth it only for thousands of mails.
   A poll with a big backlog starts them as it begins (``MailReaders.start``, in the
-  background), so they are ready when the big folder's first batch arrives.
+  background); until they are up, batches are read in-process, by a polling
+  process that would otherwise sit waiting for them.
 - A worker that dies (killed, out of memory) costs nothing: its batch, and
   every batch after it, is read in-process instead.
 """
@@ -100,6 +101,8 @@ class MailReaders:
         self.depth = workers * AHEAD_PER_WORKER
         """Batches worth fetching ahead of the one being stored (see AHEAD_PER_WORKER)."""
         self._pool: ProcessPoolExecutor | None = None
+        self.ready: threading.Event | None = None
+        """Set once ``start``'s workers are up; None when not started ahead (``submit`` waits)."""
         if workers:
             assert ingestor.rule_dirs is not None
             context = multiprocessing.get_context(_start_method())
@@ -125,18 +128,33 @@ class MailReaders:
         pool = self._pool
         if pool is None:
             return
+        self.ready = ready = threading.Event()
 
         def spawn() -> None:
-            # One worker is spawned per submit while none is idle: one no-op each.
-            with contextlib.suppress(Exception):  # shut down or broken meanwhile: nothing to do
-                for future in [pool.submit(_ready) for _ in range(self.stats.workers)]:
-                    future.result()
+            try:
+                self._spawn(pool)
+            finally:  # up, or broken: either way submit stops reading in-process
+                ready.set()
 
         threading.Thread(target=spawn, name="ingestpool-start", daemon=True).start()
 
+    def _spawn(self, pool: ProcessPoolExecutor) -> None:
+        """Spawn every worker and wait until each has loaded the rules."""
+        # One worker is spawned per submit while none is idle: one no-op each.
+        with contextlib.suppress(Exception):  # shut down or broken meanwhile: nothing to do
+            for future in [pool.submit(_ready) for _ in range(self.stats.workers)]:
+                future.result()
+
     def submit(self, mails: list[MailBytes]) -> Future[WorkerAnswer] | None:
-        """Start reading ``mails`` in a worker; None when they will be read in-process."""
-        return self._pool.submit(_read_batch, mails) if self._pool is not None else None
+        """Start reading ``mails`` in a worker; None when they will be read in-process.
+
+        While the workers started ahead are still starting, None: the
+        polling process reads the batch itself when it needs it, instead
+        of waiting a second or so for them.
+        """
+        if self._pool is None or (self.ready is not None and not self.ready.is_set()):
+            return None
+        return self._pool.submit(_read_batch, mails)
 
     def result(
         self, pending: Future[WorkerAnswer] | None, mails: list[MailBytes]
