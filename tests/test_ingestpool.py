@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,15 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from watchdog.classify import ClassifyContext, load_rules
 from watchdog.ingest.message import OurIdentity
-from watchdog.ingest.store import (
-    Arrival,
-    Ingestor,
-    MailLocation,
-    ensure_source,
-    insert_mails,
-    read_mail,
-    store_mail,
-)
+from watchdog.ingest.read import Ingestor, read_mail
+from watchdog.ingest.store import Arrival, MailLocation, ensure_source, insert_mails, store_mail
 from watchdog.sources.ingestpool import MailReaders, ReadPolicy, open_readers
 from watchdog.storage.engine import make_engine, session_factory
 from watchdog.storage.migrate import upgrade
@@ -188,3 +183,20 @@ def test_while_the_workers_start_the_batches_are_read_here_and_then_by_them() ->
         allowed.set()
         readers.close()
     assert readers.stats.batches_in_workers == 1
+
+
+def test_a_worker_needs_neither_the_database_layer_nor_the_config_loader() -> None:
+    """Workers fork from a server that imports this module: it must stay light to import.
+
+    (The storage layer and the config loader cost about a second of CPU, in the
+    daemon's first sync, before any mail could be read.)
+    """
+    heavy = ("sqlalchemy", "pydantic", "watchdog.storage", "watchdog.config.loader")
+    script = (
+        "import sys, watchdog.sources.ingestpool\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == ""

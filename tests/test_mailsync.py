@@ -23,7 +23,7 @@ from watchdog.config.schema import MailboxConfig
 from watchdog.config.secrets import Secret
 from watchdog.errors import SourceError
 from watchdog.ingest.message import OurIdentity
-from watchdog.ingest.store import Ingestor
+from watchdog.ingest.read import Ingestor
 from watchdog.sources.foldersync import PollReport, batches
 from watchdog.sources.imap import (
     Changes,

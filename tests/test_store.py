@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 from watchdog.alarms import SOURCE_UNREACHABLE, clear_alarms, open_alarms, raise_alarm
 from watchdog.classify import ClassifyContext, load_rules
 from watchdog.ingest.message import OurIdentity
+from watchdog.ingest.read import Ingestor, read_mail
 from watchdog.ingest.store import (
     Arrival,
-    Ingestor,
     MailLocation,
     ensure_source,
     insert_mails,
-    read_mail,
     store_form,
     store_mail,
 )

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from watchdog.classify import ClassifyContext, load_rules
 from watchdog.ingest.message import OurIdentity
-from watchdog.ingest.store import Ingestor, MailLocation, ensure_source, store_form, store_mail
+from watchdog.ingest.read import Ingestor
+from watchdog.ingest.store import MailLocation, ensure_source, store_form, store_mail
 from watchdog.ingest.submission import FormSubmission
 from watchdog.storage.engine import make_engine, session_factory
 from watchdog.storage.migrate import upgrade

@@ -22,7 +22,8 @@ from tests.test_web_hooks import CONFIG, NOW, load
 from watchdog.alarms import REQUEST_DELETED, REQUEST_IN_JUNK, SOURCE_SILENT, raise_alarm
 from watchdog.classify import ClassifyContext, load_rules
 from watchdog.ingest.message import OurIdentity
-from watchdog.ingest.store import Ingestor, MailLocation, ensure_source, store_form, store_mail
+from watchdog.ingest.read import Ingestor
+from watchdog.ingest.store import MailLocation, ensure_source, store_form, store_mail
 from watchdog.ingest.submission import FormSubmission
 from watchdog.notify.outbox import NOTIFICATION_FAILED
 from watchdog.storage.engine import make_engine, session_factory

@@ -30,7 +30,8 @@ from watchdog.config import Config
 from watchdog.digest.schedule import queue_digest
 from watchdog.escalate.alarms import notify_alarms
 from watchdog.escalate.decide import EscalationReport, decide_escalations, reset_schedule
-from watchdog.ingest.store import Ingestor, ensure_source, ingestor_for
+from watchdog.ingest.read import Ingestor
+from watchdog.ingest.store import ensure_source, ingestor_for
 from watchdog.notify.channels import Channel, channels_from_config
 from watchdog.notify.outbox import handle_one_outbox
 from watchdog.sources.foldersync import PollReport

@@ -39,7 +39,8 @@ from sqlalchemy.orm import Session
 from watchdog import cycle
 from watchdog.config import Config
 from watchdog.config.schema import FormConfig, MailboxConfig
-from watchdog.ingest.store import Ingestor, ingestor_for
+from watchdog.ingest.read import Ingestor
+from watchdog.ingest.store import ingestor_for
 from watchdog.lease import DAEMON, acquire, release
 from watchdog.telemetry import Telemetry
 

@@ -35,7 +35,8 @@ from watchdog.demo.reader import DemoMailbox
 from watchdog.demo.report import narrate_step
 from watchdog.demo.shop import FORM, Language, Shop, write_shop
 from watchdog.demo.week import Week, WeekError, load_week
-from watchdog.ingest.store import Ingestor, ingestor_for
+from watchdog.ingest.read import Ingestor
+from watchdog.ingest.store import ingestor_for
 from watchdog.notify import Channel
 from watchdog.notify.channels import EmailChannel
 from watchdog.storage.engine import make_engine, session_factory

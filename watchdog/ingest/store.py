@@ -17,19 +17,14 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, union_all
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from watchdog.classify import ClassifyContext, RuleSet, classify
 from watchdog.classify.setup import context_from_config, identity_from_config, rules_from_config
 from watchdog.config import Config
-from watchdog.ingest.message import Address, OurIdentity
-from watchdog.ingest.message import Message as Parsed
-from watchdog.ingest.parse import parse_message
+from watchdog.ingest.read import Ingestor, ReadMail, read_mail
 from watchdog.ingest.submission import FormSubmission
 from watchdog.storage.models import Classification, Message, Source, SourceKind
 
 #: A retried form delivery without an id is recognised within this window.
 RETRY_WINDOW = timedelta(hours=24)
-#: RFC 5322 caps a header line at 998 characters; PostgreSQL cannot index much longer values.
-_MAX_ID = 998
 #: The tables themselves, for multi-row INSERTs that skip the ORM (see ``insert_mails``).
 _MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 _CLASSIFICATIONS: Table = Classification.__table__  # type: ignore[assignment]
@@ -49,23 +44,6 @@ _STORED_BEFORE = union_all(
     ),
 ).limit(1)
 _INSERT_MESSAGE = insert(Message).returning(Message.id)
-
-
-@dataclass(frozen=True)
-class Ingestor:
-    """What turning bytes into a classified message needs: the rules and who we are.
-
-    ``rule_dirs`` are the extra folders ``rules`` was loaded from (bundled
-    rules first, as ``load_rules(rule_dirs)`` does), or None when the rules
-    came from elsewhere. Compiled rules cannot be pickled; with ``rule_dirs``
-    a worker process can load the same rules itself (see
-    ``watchdog.sources.ingestpool``), without them mail is read in-process.
-    """
-
-    rules: RuleSet
-    context: ClassifyContext
-    ours: OurIdentity
-    rule_dirs: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,23 +67,6 @@ def ensure_source(session: Session, kind: SourceKind, name: str, now: datetime) 
 
 
 @dataclass(frozen=True, slots=True)
-class ReadMail:
-    """One mail parsed and classified, as the values to store: plain, picklable data.
-
-    ``columns`` are the ``messages`` columns that come from the mail itself
-    (ids, addresses, subject, text, direction, ``parse_error``); where it
-    sits, its flags and its bytes are the caller's to add. A worker process
-    computes these (``read_mail``) so that the process holding the database
-    session only has to insert them.
-    """
-
-    columns: dict[str, Any]
-    category: str
-    request: bool
-    rules: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class Arrival:
     """One mail as its server handed it over: where it sits, its bytes and what the server says.
 
@@ -119,25 +80,6 @@ class Arrival:
     flags: tuple[str, ...] = ()
     size: int | None = None
     truncated: bool = False
-
-
-def read_mail(ingestor: Ingestor, raw: bytes, *, folder_role: str | None) -> ReadMail:
-    """Parse and classify one mail; never raises (a broken mail reads as broken)."""
-    parsed = parse_message(raw, ours=ingestor.ours, folder_role=folder_role)
-    decision = classify(parsed, ingestor.rules, ingestor.context, raw=raw)
-    columns = _mail_columns(parsed)
-    if decision.category == "form" and folder_role != "sent":
-        # A site form often mails from the shop's own domain (noreply@shop.ru), which
-        # makes the parser call it ours, outgoing. A form relay is a visitor's request
-        # coming in, whoever's address the form's robot writes from: the story this
-        # service exists for.
-        columns["direction"] = "incoming"
-    return ReadMail(
-        columns=columns,
-        category=decision.category,
-        request=decision.request,
-        rules=tuple(decision.rule_names),
-    )
 
 
 def store_mail(
@@ -361,25 +303,6 @@ def _mail_values(read: ReadMail, arrival: Arrival, source_id: int, now: datetime
     }
 
 
-def _mail_columns(parsed: Parsed) -> dict[str, Any]:
-    """The ``messages`` columns that come from the parsed mail (see ReadMail)."""
-    return {
-        "message_id_header": _cap(parsed.message_id),
-        "in_reply_to": _cap(parsed.in_reply_to),
-        "references_": " ".join(f"<{ref}>" for ref in parsed.references) or None,
-        "from_addr": parsed.from_.email if parsed.from_ else None,
-        "from_name": parsed.from_.name if parsed.from_ else None,
-        "reply_to": _addresses(parsed.reply_to),
-        "to_addrs": _addresses(parsed.to),
-        "cc_addrs": _addresses(parsed.cc),
-        "subject": parsed.subject,
-        "sent_at": parsed.date,
-        "direction": parsed.direction,
-        "text": parsed.text,
-        "parse_error": parsed.broken,
-    }
-
-
 def _classification(read: ReadMail, now: datetime) -> Classification:
     return Classification(
         category=read.category, request=read.request, rules=list(read.rules), created_at=now
@@ -394,14 +317,6 @@ def _classification_values(read: ReadMail, message_id: int, now: datetime) -> di
         "rules": list(read.rules),
         "created_at": now,
     }
-
-
-def _addresses(addresses: tuple[Address, ...]) -> list[dict[str, str]]:
-    return [{"name": a.name, "email": a.email} for a in addresses]
-
-
-def _cap(value: str | None) -> str | None:
-    return value[:_MAX_ID] if value else value
 
 
 def ingestor_for(config: Config) -> Ingestor:

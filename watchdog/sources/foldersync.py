@@ -44,7 +44,8 @@ from sqlalchemy.orm import Session, selectinload
 from watchdog.config.schema import MailboxConfig
 from watchdog.errors import SourceError
 from watchdog.ingest.parse import parse_message
-from watchdog.ingest.store import Arrival, Ingestor, MailLocation, ReadMail, insert_mails
+from watchdog.ingest.read import Ingestor, ReadMail
+from watchdog.ingest.store import Arrival, MailLocation, insert_mails
 from watchdog.sources import mailalarms
 from watchdog.sources.folders import ChosenFolder, FolderMap, Role
 from watchdog.sources.imap import FetchedMail, FolderStatus, MailboxReader, PrefetchingReader

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from watchdog.classify import ClassifyContext, load_rules
 from watchdog.ingest.message import OurIdentity
-from watchdog.ingest.store import Ingestor, ReadMail, read_mail
+from watchdog.ingest.read import Ingestor, ReadMail, read_mail
 
 #: One mail to read: its bytes and the role of its folder ("inbox", "sent", ...).
 MailBytes = tuple[bytes, str | None]

@@ -26,7 +26,8 @@ from tenacity.wait import wait_base
 from watchdog.alarms import SOURCE_UNREACHABLE, clear_alarms, raise_alarm
 from watchdog.config.schema import MailboxConfig
 from watchdog.errors import SourceError
-from watchdog.ingest.store import Ingestor, ensure_source
+from watchdog.ingest.read import Ingestor
+from watchdog.ingest.store import ensure_source
 from watchdog.sources import mailalarms
 from watchdog.sources.folders import (
     ChosenFolder,
