@@ -2,6 +2,17 @@
 
 Each command group lives in its own module and is registered here; a
 ``WatchdogError`` becomes ``Error: ...`` on stderr with a named exit code.
+
+Importing this package must stay cheap. The daemon's ingest workers come from a
+multiprocessing fork server that preloads ``__main__``, which is the ``watchdog``
+script, which imports this package; and every command, ``--help`` included,
+pays for it before doing anything. So the command modules import only typer,
+the standard library and small pure modules at the top; anything heavy (the
+config loader, the storage layer, the daemon, the demo, the web app...) is
+imported inside the command that uses it, and type-only names sit under
+``if TYPE_CHECKING:``. Command parameters use only types that exist at module
+level (str, bool, Path...), since typer resolves their annotations.
+``tests/test_cli_startup.py`` keeps this true.
 """
 
 from __future__ import annotations
@@ -45,7 +56,7 @@ def _root(
 
 
 def _register_commands() -> None:
-    """Attach each command module to the root app (imported here to keep start-up cheap to read)."""
+    """Attach each command module to the root app (each module is light: see the docstring)."""
     from watchdog.cli.cases import cases_command, handle_command
     from watchdog.cli.classify import classify_command
     from watchdog.cli.db import db_app

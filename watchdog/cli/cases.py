@@ -5,15 +5,16 @@ from __future__ import annotations
 import getpass
 import json
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
 from watchdog.cli.common import load_or_exit, open_database, parse_now
 from watchdog.cli.exits import RET_CONFIG, RET_FAILED, RET_OK
-from watchdog.track.cases import CaseError, handle_case
-from watchdog.track.listing import STATE_FILTERS, CaseRow, list_cases
+
+if TYPE_CHECKING:
+    from watchdog.track.listing import CaseRow
 
 
 def cases_command(
@@ -27,6 +28,9 @@ def cases_command(
     ] = None,
 ) -> None:
     """List cases: customer, door, received, deadline, business time waited, state."""
+    # Imported here, like every heavy module of the CLI: see watchdog/cli/__init__.py.
+    from watchdog.track.listing import STATE_FILTERS, list_cases
+
     if state not in STATE_FILTERS:
         typer.echo(f"Error: --state: {state!r} is not one of {', '.join(STATE_FILTERS)}", err=True)
         raise typer.Exit(RET_CONFIG)
@@ -53,6 +57,8 @@ def handle_command(
     ] = None,
 ) -> None:
     """Mark a case handled without an e-mail (a phone call), with who and why."""
+    from watchdog.track.cases import CaseError, handle_case
+
     config = load_or_exit(ctx, need_secrets=False)
     who = by or getpass.getuser()
     with open_database(config)() as session:

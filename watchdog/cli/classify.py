@@ -12,19 +12,18 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from watchdog.classify import ClassifyContext, Decision, RuleSet, classify, load_rules
-from watchdog.classify.setup import context_from_config, identity_from_config
 from watchdog.cli.common import config_option, load_or_exit
 from watchdog.cli.exits import RET_CONFIG, RET_FAILED, RET_OK
-from watchdog.config import Config
-from watchdog.config.loader import DEFAULT_PATH, ENV_VAR
 from watchdog.errors import RuleError
-from watchdog.ingest.message import OurIdentity
-from watchdog.ingest.parse import parse_message
+
+if TYPE_CHECKING:
+    from watchdog.classify import ClassifyContext, Decision, RuleSet
+    from watchdog.config import Config
+    from watchdog.ingest.message import OurIdentity
 
 _MAX_BYTES = (
     50 * 1024 * 1024
@@ -63,6 +62,10 @@ def classify_command(
     domains, staff, rules folder and owner's language are used; without one,
     the bundled rules alone.
     """
+    # Imported here, like every heavy module of the CLI: see watchdog/cli/__init__.py.
+    from watchdog.classify import ClassifyContext, load_rules
+    from watchdog.classify.setup import context_from_config, identity_from_config
+
     if lang not in (None, "en", "ru"):
         typer.echo(f"Error: --lang: {lang!r} is not one of en, ru", err=True)
         raise typer.Exit(RET_CONFIG)
@@ -89,6 +92,8 @@ def classify_command(
 
 def _optional_config(ctx: typer.Context) -> Config | None:
     """Return the config when one was named or ./watchdog.toml exists; classify works without."""
+    from watchdog.config.loader import DEFAULT_PATH, ENV_VAR
+
     named = config_option(ctx) or os.environ.get(ENV_VAR)
     if not named and not DEFAULT_PATH.exists():
         return None
@@ -108,6 +113,9 @@ def run_classify(
     err: TextIO | None = None,
 ) -> int:
     """Classify each file, print the results; return RET_FAILED if any file was not mail."""
+    from watchdog.classify import classify
+    from watchdog.ingest.parse import parse_message
+
     out = out or sys.stdout
     err = err or sys.stderr
     code = RET_OK

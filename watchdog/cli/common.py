@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 
 from watchdog.cli.exits import RET_CONFIG, RET_FAILED
-from watchdog.config import Config, load_config, resolve_config_path
 from watchdog.errors import ConfigError, StorageError
-from watchdog.storage.engine import make_engine, session_factory
-from watchdog.storage.migrate import upgrade_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from watchdog.config import Config
 
 
 def config_option(ctx: typer.Context) -> str | None:
@@ -26,6 +28,9 @@ def load_or_exit(ctx: typer.Context, *, need_secrets: bool = True) -> Config:
     Warnings (a password written in the file) go to stderr and do not stop
     the command.
     """
+    # Imported here, like every heavy module of the CLI: see watchdog/cli/__init__.py.
+    from watchdog.config import load_config, resolve_config_path
+
     path = resolve_config_path(config_option(ctx))
     try:
         config = load_config(path, need_secrets=need_secrets)
@@ -40,6 +45,9 @@ def load_or_exit(ctx: typer.Context, *, need_secrets: bool = True) -> Config:
 
 def open_database(config: Config) -> sessionmaker[Session]:
     """Bring the schema up to date and return a session factory; exit 1 if the database fails."""
+    from watchdog.storage.engine import make_engine, session_factory
+    from watchdog.storage.migrate import upgrade_engine
+
     try:
         engine = make_engine(config.database.url)
         upgrade_engine(engine)

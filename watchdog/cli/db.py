@@ -7,8 +7,6 @@ import typer
 from watchdog.cli.common import load_or_exit
 from watchdog.cli.exits import RET_FAILED
 from watchdog.errors import StorageError
-from watchdog.storage.engine import safe_url
-from watchdog.storage.migrate import migration_status, upgrade
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
@@ -16,6 +14,10 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 @db_app.command("upgrade")
 def upgrade_command(ctx: typer.Context) -> None:
     """Apply the database migrations (the daemon also does this at start)."""
+    # Imported here, like every heavy module of the CLI: see watchdog/cli/__init__.py.
+    from watchdog.storage.engine import safe_url
+    from watchdog.storage.migrate import migration_status, upgrade
+
     # The schema needs no password: a fresh install can create its database
     # before any secret is set.
     config = load_or_exit(ctx, need_secrets=False)

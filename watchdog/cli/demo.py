@@ -13,16 +13,15 @@ import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
 from watchdog.cli.exits import RET_CONFIG
-from watchdog.demo import DemoResult, run_demo
-from watchdog.demo.shop import WEB_USER, Language
-from watchdog.storage.engine import make_engine, session_factory
-from watchdog.web.app import create_app
+
+if TYPE_CHECKING:
+    from watchdog.demo import DemoResult
+    from watchdog.demo.shop import Language
 
 HOST = "127.0.0.1"
 PORT = 8080
@@ -66,6 +65,9 @@ def demo_command(
 
 def _quietly(folder: Path, *, fast: bool, language: Language, listen: str) -> DemoResult:
     """Run the demo with the watchdog's own log warnings muted: the commentary says it all."""
+    # Imported here, like every heavy module of the CLI: see watchdog/cli/__init__.py.
+    from watchdog.demo import run_demo
+
     logger = logging.getLogger("watchdog")
     level = logger.level
     logger.setLevel(logging.ERROR)
@@ -94,6 +96,12 @@ def serve_dashboard(result: DemoResult, port: int, language: Language) -> None:
     The clock stays at the end of the demo week: with the real date, every
     case would have waited for months and the dashboard would tell a different story.
     """
+    import uvicorn
+
+    from watchdog.demo.shop import WEB_USER
+    from watchdog.storage.engine import make_engine, session_factory
+    from watchdog.web.app import create_app
+
     engine = make_engine(result.config.database.url)
     end: datetime = result.end
     app = create_app(result.config, session_factory(engine), clock=lambda: end)

@@ -9,20 +9,15 @@ day already recorded and not send it twice.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from watchdog.cli.common import load_or_exit, open_database, parse_now
 from watchdog.cli.exits import RET_OK
-from watchdog.digest import (
-    SKIPPED,
-    find_digest,
-    latest_complete_day,
-    prepare_digest,
-    queue_digest,
-)
-from watchdog.storage.models import Digest
+
+if TYPE_CHECKING:
+    from watchdog.storage.models import Digest
 
 
 def digest_command(
@@ -39,6 +34,9 @@ def digest_command(
     ] = None,
 ) -> None:
     """Build the daily digest of the previous day: print it, or queue it for the owner."""
+    # Imported here, like every heavy module of the CLI: see watchdog/cli/__init__.py.
+    from watchdog.digest import find_digest, latest_complete_day, prepare_digest, queue_digest
+
     config = load_or_exit(ctx, need_secrets=False)
     at = parse_now(now)
     day = latest_complete_day(at, config.sla.timezone)
@@ -52,6 +50,8 @@ def digest_command(
 
 
 def _queued(day: date, digest: Digest) -> str:
+    from watchdog.digest import SKIPPED
+
     if digest.status == SKIPPED:
         return f"digest for {day.isoformat()} skipped: nothing to report (digest.skip_empty = true)"
     return f"queued digest for {day.isoformat()}"
@@ -59,6 +59,8 @@ def _queued(day: date, digest: Digest) -> str:
 
 def _already(day: date, digest: Digest | None) -> str:
     """Say what became of the digest another run recorded for ``day``."""
+    from watchdog.digest import SKIPPED
+
     if digest is not None and digest.status == SKIPPED:
         return f"digest for {day.isoformat()} was already skipped: nothing to report"
     if digest is not None and digest.outbox is not None and digest.outbox.status == "sent":

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from watchdog.cli.common import config_option, load_or_exit, parse_now
 from watchdog.cli.exits import RET_CONFIG, RET_FAILED, RET_OK
-from watchdog.config import resolve_config_path
-from watchdog.config.types import Language
-from watchdog.doctor import Checkup, SecretOrigins, diagnose, render
+
+if TYPE_CHECKING:
+    from watchdog.config.types import Language
 
 _LANGUAGES: tuple[Language, ...] = ("ru", "en")
 
@@ -37,6 +37,10 @@ def doctor_command(
     Exit 0 when nothing is broken, 1 when something needs fixing (each says
     how), 2 when the config itself is wrong (each problem on its own line).
     """
+    # Imported here, like every heavy module of the CLI: see watchdog/cli/__init__.py.
+    from watchdog.config import resolve_config_path
+    from watchdog.doctor import Checkup, SecretOrigins, diagnose, render
+
     if lang is not None and lang not in _LANGUAGES:
         typer.echo(f"Error: --lang: expected one of ru, en, got {lang!r}", err=True)
         raise typer.Exit(RET_CONFIG)

@@ -5,17 +5,19 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 
 from watchdog.cli.common import load_or_exit, open_database, parse_now
 from watchdog.cli.exits import RET_OK
-from watchdog.config import Config
-from watchdog.cycle import CycleReport, run_cycle
-from watchdog.daemon import Daemon
-from watchdog.telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from watchdog.config import Config
+    from watchdog.cycle import CycleReport
+    from watchdog.telemetry import Telemetry
 
 log = logging.getLogger("watchdog")
 
@@ -39,9 +41,14 @@ def run_command(
     config = load_or_exit(ctx)
     sessions = open_database(config)
     if once:
+        # Imported here, like every heavy module of the CLI: see watchdog/cli/__init__.py.
+        from watchdog.cycle import run_cycle
+
         report = run_cycle(sessions, config, parse_now(now))
         typer.echo(_summary(report))
         raise typer.Exit(RET_OK)
+    from watchdog.daemon import Daemon
+
     stop = _catch_stop_signals()
     daemon = Daemon(config, sessions)
     daemon.start()
