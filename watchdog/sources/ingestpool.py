@@ -2,20 +2,23 @@
 
 A first sync (or the first poll after a long outage) reads tens of
 thousands of mails. Parsing and classifying them (``read_mail``) is pure
-Python and CPU-bound, about 0.4 ms a mail, so in the polling process it
-would cost several times the IMAP download, and a thread cannot help (the
+Python and CPU-bound, 0.1-0.3 ms a mail (an HTML newsletter ~2 ms), so in
+the polling process it would cost twice the IMAP download, and a thread cannot help (the
 GIL). ``MailReaders`` hands each fetched batch to a pool of worker
 processes; meanwhile the polling process fetches the next batch and inserts
 the one before (see ``foldersync.FolderSyncer._read_new``).
 
 - Workers come from a fork server (``forkserver``), which imports only this
-  module: forking the daemon itself (``fork``) is unsafe once it runs
-  threads, and ``spawn`` would re-import the whole command line in each worker.
+  module and the main module (multiprocessing's rule), both kept light: the
+  command line imports its heavy parts per command (see ``watchdog.cli``),
+  and this module reads mail with ``ingest.read``, which needs no database.
+  Forking the daemon itself (``fork``) is unsafe once it runs threads, and
+  ``spawn`` would import the main module again in each worker.
 - Each worker loads the rules itself, from the Ingestor's ``rule_dirs``
   (compiled rules cannot be pickled). An Ingestor without ``rule_dirs``
   is always read in-process.
 - A small backlog is read in-process (``MailReaders`` without workers): starting the
-  workers costs about a second of CPU, worth it only for thousands of mails.
+  workers costs about half a second of CPU, worth it only for thousands of mails.
   A poll with a big backlog starts them as it begins (``MailReaders.start``, in the
   background); until they are up, batches are read in-process, by a polling
   process that would otherwise sit waiting for them.
