@@ -126,14 +126,7 @@ def _every(steps: Sequence[Predicate]) -> Predicate:
         first, second = steps
         return lambda f: first(f) and second(f)
     steps = tuple(steps)
-
-    def test(f: Facts) -> bool:
-        for step in steps:
-            if not step(f):
-                return False
-        return True
-
-    return test
+    return lambda f: all(step(f) for step in steps)
 
 
 def _some(steps: Sequence[Predicate]) -> Predicate:
@@ -144,14 +137,7 @@ def _some(steps: Sequence[Predicate]) -> Predicate:
         first, second = steps
         return lambda f: first(f) or second(f)
     steps = tuple(steps)
-
-    def test(f: Facts) -> bool:
-        for step in steps:
-            if step(f):
-                return True
-        return False
-
-    return test
+    return lambda f: any(step(f) for step in steps)
 
 
 class MatchError(ValueError):

@@ -3,8 +3,8 @@
 A first sync (or the first poll after a long outage) reads tens of
 thousands of mails. Parsing and classifying them (``read_mail``) is pure
 Python and CPU-bound, 0.1-0.3 ms a mail (an HTML newsletter ~2 ms), so in
-the polling process it would cost twice the IMAP download, and a thread cannot help (the
-GIL). ``MailReaders`` hands each fetched batch to a pool of worker
+the polling process it would cost twice the IMAP download, and a thread
+cannot help (the GIL). ``MailReaders`` hands each fetched batch to a pool of worker
 processes; meanwhile the polling process fetches the next batch and inserts
 the one before (see ``foldersync.FolderSyncer._read_new``).
 
@@ -105,7 +105,8 @@ class MailReaders:
         """Batches worth fetching ahead of the one being stored (see AHEAD_PER_WORKER)."""
         self._pool: ProcessPoolExecutor | None = None
         self.ready: threading.Event | None = None
-        """Set once ``start``'s workers are up; None when not started ahead (``submit`` waits)."""
+        """Set once ``start``'s workers are up; None when not started ahead (then the pool
+        spawns them as ``submit`` hands it batches)."""
         if workers:
             assert ingestor.rule_dirs is not None
             context = multiprocessing.get_context(_start_method())
